@@ -1,0 +1,567 @@
+"""Datasets, stratified splits, transfer subsets and data fingerprints (no tracking, no workflow).
+
+Every dataset is an :class:`ImageData`: items ``(x, y)`` with ``x`` a normalised float tensor ``[C, H, W]`` and
+``y`` the class index. The project makes its own stratified train/val/test split of the whole pool (official
+train/test parts are concatenated), and the student's transfer set is a stratified subset of train.
+A fingerprint (sha256) says what the data is, so cached splits and teacher logits can be checked on load.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchvision.transforms.functional as TF
+from PIL import Image
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+from torchvision import datasets as tv_datasets
+
+__all__ = [
+    "DATASET_NAMES",
+    "SPLIT_NAMES",
+    "ImageData",
+    "ImageSource",
+    "TensorImages",
+    "FileImages",
+    "load_dataset",
+    "make_splits",
+    "fingerprint",
+    "save_splits",
+    "load_splits",
+    "IndexedSubset",
+    "loader_seed",
+    "make_loader",
+]
+
+DATASET_NAMES = ("digits", "cifar10", "cifar100", "imagefolder")
+SPLIT_NAMES = ("train", "val", "test", "transfer")
+SPLITS_FORMAT = "renyi_kd.splits/1"
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# Seeds of different epochs must not collide: seed * EPOCH_STRIDE + epoch is unique while epoch < EPOCH_STRIDE.
+EPOCH_STRIDE = 100003
+
+
+# --- where the pixels live ---------------------------------------------------------------------------------
+
+
+class ImageSource(Protocol):
+    """Images by dataset index, plus the bytes that identify them for :func:`fingerprint`."""
+
+    def __len__(self) -> int: ...
+
+    def load(self, index: int) -> Tensor: ...
+
+    def content(self) -> Iterator[bytes | memoryview]: ...
+
+
+@dataclass(frozen=True, eq=False)
+class TensorImages:
+    """All images in memory as one tensor ``[N, C, H, W]``.
+
+    ``prepare`` turns one stored image into the model input; ``None`` means it is stored ready (digits).
+    CIFAR is stored as uint8 (4x less memory than float) and normalised per item.
+    """
+
+    pixels: Tensor
+    prepare: Callable[[Tensor], Tensor] | None = None
+
+    def __len__(self) -> int:
+        return self.pixels.shape[0]
+
+    def load(self, index: int) -> Tensor:
+        x = self.pixels[index]
+        return x if self.prepare is None else self.prepare(x)
+
+    def content(self) -> Iterator[bytes | memoryview]:
+        """Dtype, shape and the little-endian pixel bytes."""
+        array = np.ascontiguousarray(self.pixels.detach().cpu().numpy())
+        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        yield json.dumps({"dtype": array.dtype.str, "shape": list(array.shape)}).encode()
+        yield memoryview(array).cast("B")
+
+
+@dataclass(frozen=True, eq=False)
+class FileImages:
+    """Image files read lazily, one per item: RGB, resized to a square ``image_size``, ImageNet-normalised.
+
+    ``files`` are POSIX paths relative to ``root``, in dataset order, so the fingerprint does not depend on
+    where the folder sits on disk.
+    """
+
+    root: Path
+    files: tuple[str, ...]
+    image_size: int
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def load(self, index: int) -> Tensor:
+        with Image.open(self.root / self.files[index]) as image:
+            rgb = image.convert("RGB")
+        resized = TF.resize(rgb, [self.image_size, self.image_size], antialias=True)
+        return TF.normalize(TF.to_tensor(resized), IMAGENET_MEAN, IMAGENET_STD)
+
+    def content(self) -> Iterator[bytes | memoryview]:
+        """Relative path and size of every file: cheap on large folders, unlike hashing the pixels."""
+        for name in self.files:
+            yield f"{name}\0{(self.root / name).stat().st_size}".encode()
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ImageData(Dataset):
+    """A classification dataset: ``data[i] -> (x, y)``, ``x`` float ``[in_chans, image_size, image_size]``.
+
+    ``targets`` is stored read-only so nobody can relabel items behind a fingerprint's back.
+    """
+
+    name: str
+    images: ImageSource
+    targets: np.ndarray
+    classes: list[str]
+    in_chans: int
+    image_size: int
+
+    def __post_init__(self) -> None:
+        targets = np.array(self.targets, dtype=np.int64)
+        targets.flags.writeable = False
+        object.__setattr__(self, "targets", targets)
+        if targets.ndim != 1 or len(targets) != len(self.images):
+            raise ValueError(
+                f"{self.name}: targets must be 1-D with one entry per image, "
+                f"got shape {targets.shape} for {len(self.images)} images"
+            )
+        if len(targets) and (targets.min() < 0 or targets.max() >= len(self.classes)):
+            raise ValueError(f"{self.name}: targets must lie in [0, {len(self.classes)}), one per class name")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, int]:
+        index = int(index)
+        return self.images.load(index), int(self.targets[index])
+
+
+# --- loading -----------------------------------------------------------------------------------------------
+
+
+def load_dataset(
+    name: str, *, root: str | Path | None = None, image_size: int | None = None, download: bool = False
+) -> ImageData:
+    """Load dataset ``name`` (one of :data:`DATASET_NAMES`) as one pool of items.
+
+    ``root`` is ignored for ``digits`` (it ships with scikit-learn); ``download`` applies to CIFAR only.
+    """
+    loaders: dict[str, Callable[[Path | None, int | None, bool], ImageData]] = {
+        "digits": _load_digits,
+        "cifar10": partial(_load_cifar, layout=CIFAR10),
+        "cifar100": partial(_load_cifar, layout=CIFAR100),
+        "imagefolder": _load_imagefolder,
+    }
+    if name not in loaders:
+        raise ValueError(f"unknown dataset name {name!r}; choose one of {', '.join(DATASET_NAMES)}")
+    if image_size is not None and (isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1):
+        raise ValueError(f"image_size must be a positive integer or None, got {image_size!r}")
+    return loaders[name](None if root is None else Path(root).expanduser(), image_size, download)
+
+
+def _resize(x: Tensor, size: int) -> Tensor:
+    """Bilinear resize of ``[..., C, H, W]`` to ``size x size``, antialiased so downscaling does not alias."""
+    batch = x.reshape(-1, *x.shape[-3:])
+    out = F.interpolate(batch, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+    return out.reshape(*x.shape[:-2], size, size)
+
+
+def _load_digits(root: Path | None, image_size: int | None, download: bool) -> ImageData:
+    """scikit-learn's 1797 8x8 digits (values 0..16), resized once and normalised to [-1, 1].
+
+    The resize runs in float64 and is then rounded to float32, so the stored pixels (and the fingerprint)
+    come out bit-identical on every machine.
+    """
+    size = image_size or 32
+    bunch = load_digits()
+    x = torch.from_numpy(bunch.images).unsqueeze(1) / 16.0
+    if size != x.shape[-1]:
+        x = _resize(x, size)
+    pixels = ((x - 0.5) / 0.5).float().contiguous()
+    return ImageData(
+        name="digits",
+        images=TensorImages(pixels),
+        targets=bunch.target,
+        classes=[str(c) for c in bunch.target_names],
+        in_chans=1,
+        image_size=size,
+    )
+
+
+@dataclass(frozen=True)
+class _CifarLayout:
+    """File layout of one official CIFAR python archive, and its usual channel statistics."""
+
+    name: str
+    title: str
+    folder: str
+    parts: tuple[str, ...]
+    meta: str
+    label_key: str
+    names_key: str
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    fetch: Callable[..., Any]
+
+
+CIFAR10 = _CifarLayout(
+    name="cifar10",
+    title="CIFAR-10",
+    folder="cifar-10-batches-py",
+    parts=(*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"),
+    meta="batches.meta",
+    label_key="labels",
+    names_key="label_names",
+    mean=(0.4914, 0.4822, 0.4465),
+    std=(0.2470, 0.2435, 0.2616),
+    fetch=tv_datasets.CIFAR10,
+)
+CIFAR100 = _CifarLayout(
+    name="cifar100",
+    title="CIFAR-100",
+    folder="cifar-100-python",
+    parts=("train", "test"),
+    meta="meta",
+    label_key="fine_labels",
+    names_key="fine_label_names",
+    mean=(0.5071, 0.4865, 0.4409),
+    std=(0.2673, 0.2564, 0.2762),
+    fetch=tv_datasets.CIFAR100,
+)
+
+
+def _prepare_uint8(x: Tensor, *, mean: tuple[float, ...], std: tuple[float, ...], image_size: int) -> Tensor:
+    """uint8 ``[C, H, W]`` -> float in [0, 1], resized if needed, normalised with ``mean``/``std``."""
+    x = x.float().div_(255)
+    if x.shape[-1] != image_size or x.shape[-2] != image_size:
+        x = _resize(x, image_size)
+    return TF.normalize(x, mean, std)
+
+
+def _load_cifar(root: Path | None, image_size: int | None, download: bool, *, layout: _CifarLayout) -> ImageData:
+    """The official train and test parts of a CIFAR archive, concatenated (train first) into one pool."""
+    folder = _find_cifar_folder(_require_root(root, layout.name), layout, download)
+    parts = [_read_cifar_part(folder / part, layout.label_key) for part in layout.parts]
+    pixels = torch.from_numpy(np.concatenate([p for p, _ in parts]))
+    targets = np.concatenate([t for _, t in parts])
+    meta = _unpickle(folder / layout.meta)
+    size = image_size or 32
+    return ImageData(
+        name=layout.name,
+        images=TensorImages(pixels, partial(_prepare_uint8, mean=layout.mean, std=layout.std, image_size=size)),
+        targets=targets,
+        classes=[_text(n) for n in meta[layout.names_key]],
+        in_chans=3,
+        image_size=size,
+    )
+
+
+def _require_root(root: Path | None, name: str) -> Path:
+    if root is None:
+        raise ValueError(f"dataset {name!r} needs a root folder; set data.root")
+    return root
+
+
+def _find_cifar_folder(root: Path, layout: _CifarLayout, download: bool) -> Path:
+    """The extracted archive folder: ``root`` itself or ``root/<folder>``; downloaded there if asked."""
+    for candidate in (root, root / layout.folder):
+        if (candidate / layout.meta).is_file():
+            return candidate
+    if download:
+        parent = root.parent if root.name == layout.folder else root
+        layout.fetch(str(parent), download=True)
+        return parent / layout.folder
+    raise FileNotFoundError(
+        f"{layout.title} not found at {root / layout.folder} (nor at {root} itself): expected the extracted "
+        f"python archive ({', '.join(layout.parts)}, {layout.meta}). Set data.download: true to fetch it, "
+        f"or data.root to the folder that holds it."
+    )
+
+
+def _read_cifar_part(path: Path, label_key: str) -> tuple[np.ndarray, np.ndarray]:
+    """One pickled batch -> (uint8 ``[n, 3, 32, 32]``, int64 labels ``[n]``)."""
+    batch = _unpickle(path)
+    data = np.asarray(batch["data"], dtype=np.uint8)
+    labels = np.asarray(batch[label_key], dtype=np.int64)
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(labels) != len(data):
+        raise ValueError(f"{path}: expected data [n, 3072] and n labels, got {data.shape} and {len(labels)}")
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+_NDARRAY_RECONSTRUCT = np.zeros(0).__reduce__()[0]
+# The only globals the official archives (numpy arrays in dicts, pickled by Python 2 with numpy 1) and
+# archives re-pickled by Python 3 with numpy 2 need.
+_ARCHIVE_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): _NDARRAY_RECONSTRUCT,
+    ("numpy._core.multiarray", "_reconstruct"): _NDARRAY_RECONSTRUCT,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): codecs.encode,
+}
+
+
+class _ArchiveUnpickler(pickle.Unpickler):
+    """Resolves only the globals in ``_ARCHIVE_GLOBALS``: pickle can run arbitrary code, so a tampered
+    archive fails here instead of executing."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return _ARCHIVE_GLOBALS[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"refusing global {module}.{name} in a CIFAR archive") from None
+
+
+def _unpickle(path: Path) -> dict[str, Any]:
+    """A CIFAR archive file as a dict with str keys (Python 2 files give str keys, Python 3 ones bytes)."""
+    with open(path, "rb") as f:
+        content = _ArchiveUnpickler(f, encoding="latin1").load()
+    return {_text(k): v for k, v in content.items()}
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _load_imagefolder(root: Path | None, image_size: int | None, download: bool) -> ImageData:
+    """``root/<class>/<image>`` via torchvision's ImageFolder (classes sorted by name); pixels read per item."""
+    root = _require_root(root, "imagefolder").resolve()
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder {root} does not exist; set data.root to a folder of class sub-folders")
+    folder = tv_datasets.ImageFolder(str(root))
+    size = image_size or 224
+    return ImageData(
+        name="imagefolder",
+        images=FileImages(root, tuple(Path(p).relative_to(root).as_posix() for p, _ in folder.samples), size),
+        targets=np.asarray(folder.targets),
+        classes=list(folder.classes),
+        in_chans=3,
+        image_size=size,
+    )
+
+
+# --- splits ------------------------------------------------------------------------------------------------
+
+
+def make_splits(
+    targets: np.ndarray, *, val_fraction: float, test_fraction: float, transfer_size: int | None, seed: int
+) -> dict[str, list[int]]:
+    """Stratified, seeded train/val/test split of all items, and a stratified transfer subset of train.
+
+    Part sizes are ``round(n * fraction)`` for val and test, the rest is train. The transfer set holds one item of
+    every class first (when ``transfer_size >= num_classes``), the remainder shared out in proportion to class
+    size; ``transfer_size=None`` means all of train. Returns sorted dataset indices for :data:`SPLIT_NAMES`.
+    """
+    y = np.asarray(targets)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"targets must be a 1-D integer array, got dtype {y.dtype} and shape {y.shape}")
+    _check_fraction("val_fraction", val_fraction)
+    _check_fraction("test_fraction", test_fraction)
+    if val_fraction + test_fraction >= 1:
+        raise ValueError(
+            f"val_fraction + test_fraction must be < 1 to leave a train part, got {val_fraction} + {test_fraction}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    n, num_classes = len(y), len(np.unique(y))
+    n_val, n_test = round(n * val_fraction), round(n * test_fraction)
+    for argument, size in (
+        (f"val_fraction={val_fraction}", n_val),
+        (f"test_fraction={test_fraction}", n_test),
+        (f"val_fraction + test_fraction={val_fraction + test_fraction}", n - n_val - n_test),
+    ):
+        if size < num_classes:
+            raise ValueError(
+                f"{argument} leaves {size} of {n} items for a part, fewer than the {num_classes} classes; "
+                f"a stratified part needs at least one item per class"
+            )
+    test_seed, val_seed, transfer_seed = np.random.SeedSequence(int(seed)).generate_state(3)
+    rest, test = train_test_split(np.arange(n), test_size=n_test, stratify=y, random_state=int(test_seed))
+    train, val = train_test_split(rest, test_size=n_val, stratify=y[rest], random_state=int(val_seed))
+    transfer = _transfer_subset(train, y[train], transfer_size, np.random.default_rng(transfer_seed))
+    parts = {"train": train, "val": val, "test": test, "transfer": transfer}
+    return {name: sorted(int(i) for i in parts[name]) for name in SPLIT_NAMES}
+
+
+def _check_fraction(argument: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ValueError(f"{argument} must be a number in (0, 1), got {value!r}")
+
+
+def _transfer_subset(
+    train: np.ndarray, labels: np.ndarray, size: int | None, rng: np.random.Generator
+) -> np.ndarray:
+    """``size`` items of ``train`` drawn per class (see :func:`make_splits`); uniform when too few for every class."""
+    if size is None:
+        return train
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= len(train):
+        raise ValueError(f"transfer_size must be None or an integer in [1, {len(train)}] (the train size), got {size!r}")
+    classes, counts = np.unique(labels, return_counts=True)
+    if size < len(classes):
+        return rng.choice(train, size=size, replace=False)
+    quotas = _class_quotas(counts, size)
+    return np.concatenate([rng.choice(train[labels == c], size=q, replace=False) for c, q in zip(classes, quotas)])
+
+
+def _class_quotas(counts: np.ndarray, size: int) -> np.ndarray:
+    """One item per class plus the ``size - K`` others by largest remainder in proportion to ``counts - 1``.
+
+    Integer arithmetic keeps every quota within its class count and the total exactly ``size``.
+    """
+    spare = counts.astype(np.int64) - 1
+    extra = size - len(counts)
+    total = int(spare.sum())
+    if extra == 0 or total == 0:
+        return np.ones_like(spare)
+    quotas, remainders = np.divmod(spare * extra, total)
+    left_over = extra - int(quotas.sum())
+    quotas[np.argsort(-remainders, kind="stable")[:left_over]] += 1
+    return quotas + 1
+
+
+# --- fingerprints and split files ------------------------------------------------------------------------------
+
+
+def fingerprint(data: ImageData) -> str:
+    """sha256 hex of what the data is: name, size, item shape, class names, targets and image content.
+
+    Image content is the pixel bytes for in-memory data and the relative paths and file sizes for image folders.
+    Every field is length-prefixed, so no two different datasets hash the same bytes.
+    """
+    digest = hashlib.sha256()
+    header = {
+        "name": data.name,
+        "items": len(data),
+        "in_chans": data.in_chans,
+        "image_size": data.image_size,
+        "classes": list(data.classes),
+    }
+    chunks = [json.dumps(header, sort_keys=True).encode(), data.targets.astype("<i8").tobytes()]
+    for chunk in (*chunks, *data.images.content()):
+        digest.update(len(chunk).to_bytes(8, "little"))
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_splits(path: Path, splits: dict[str, list[int]], *, data_fingerprint: str, meta: dict) -> None:
+    """Write ``splits`` as JSON with the fingerprint of the data they index, atomically (tmp + rename)."""
+    missing = [name for name in SPLIT_NAMES if name not in splits]
+    if missing:
+        raise ValueError(f"splits lack {', '.join(missing)}; expected {', '.join(SPLIT_NAMES)}")
+    document = {
+        "format": SPLITS_FORMAT,
+        "data_fingerprint": data_fingerprint,
+        "meta": meta,
+        "sizes": {name: len(splits[name]) for name in SPLIT_NAMES},
+        "splits": {name: [int(i) for i in splits[name]] for name in SPLIT_NAMES},
+    }
+    _write_atomic(Path(path), json.dumps(document, indent=1) + "\n")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Readers never see a half-written file: write a temporary file beside ``path``, then rename it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_splits(path: Path, *, expected_fingerprint: str | None = None) -> dict[str, list[int]]:
+    """Read a file written by :func:`save_splits`, checking it was made from the data at hand."""
+    path = Path(path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(document, dict) or document.get("format") != SPLITS_FORMAT:
+        raise ValueError(f"{path} is not a splits file (format {SPLITS_FORMAT!r}); rerun prepare_data")
+    stored = document["data_fingerprint"]
+    if expected_fingerprint is not None and stored != expected_fingerprint:
+        raise ValueError(
+            f"{path} was made from different data: its data fingerprint is {stored}, the data now loaded has "
+            f"{expected_fingerprint}. The dataset changed since the splits were made; rerun prepare_data."
+        )
+    return {name: [int(i) for i in document["splits"][name]] for name in SPLIT_NAMES}
+
+
+# --- loaders -------------------------------------------------------------------------------------------------
+
+
+class IndexedSubset(Dataset):
+    """``data`` restricted to ``indices``; items are ``(x, y, idx)`` with ``idx`` the index into ``data``,
+    so students can look up cached teacher logits by dataset index."""
+
+    def __init__(self, data: ImageData, indices: Sequence[int]) -> None:
+        positions = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if len(positions) and (positions.min() < 0 or positions.max() >= len(data)):
+            raise IndexError(f"indices must lie in [0, {len(data)}) for {data.name}")
+        self.data = data
+        self.indices = positions
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, k: int) -> tuple[Tensor, int, int]:
+        index = int(self.indices[k])
+        x, y = self.data[index]
+        return x, y, index
+
+
+def loader_seed(seed: int, epoch: int) -> int:
+    """The shuffling seed of one epoch, a pure function of (seed, epoch): a resumed run needs no saved RNG state."""
+    if seed < 0 or not 0 <= epoch < EPOCH_STRIDE:
+        raise ValueError(f"need seed >= 0 and 0 <= epoch < {EPOCH_STRIDE}, got seed={seed}, epoch={epoch}")
+    return seed * EPOCH_STRIDE + epoch
+
+
+def make_loader(
+    data: ImageData,
+    indices: Sequence[int],
+    *,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    epoch: int = 0,
+    num_workers: int = 0,
+) -> DataLoader:
+    """Batches of ``(x, y, idx)`` over ``indices``; the order (when shuffled) and worker seeds follow from
+    ``loader_seed(seed, epoch)``."""
+    return DataLoader(
+        IndexedSubset(data, indices),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        generator=torch.Generator().manual_seed(loader_seed(seed, epoch)),
+        num_workers=num_workers,
+        pin_memory=torch.cuda.is_available(),
+        persistent_workers=False,
+    )
