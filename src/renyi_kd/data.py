@@ -11,9 +11,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
-import os
 import pickle
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -30,6 +28,8 @@ from sklearn.model_selection import train_test_split
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from torchvision import datasets as tv_datasets
+
+from renyi_kd.files import write_text
 
 __all__ = [
     "DATASET_NAMES",
@@ -480,23 +480,7 @@ def save_splits(path: Path, splits: dict[str, list[int]], *, data_fingerprint: s
         "sizes": {name: len(splits[name]) for name in SPLIT_NAMES},
         "splits": {name: [int(i) for i in splits[name]] for name in SPLIT_NAMES},
     }
-    _write_atomic(Path(path), json.dumps(document, indent=1) + "\n")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Readers never see a half-written file: write a temporary file beside ``path``, then rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, json.dumps(document, indent=1) + "\n")
 
 
 def load_splits(path: Path, *, expected_fingerprint: str | None = None) -> dict[str, list[int]]:

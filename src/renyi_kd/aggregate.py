@@ -1,0 +1,33 @@
+"""The aggregate stage: one row per final run, and a first results table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from renyi_kd.files import read_json, write_text
+
+
+def collect_runs(metrics_files: list[Path]) -> pd.DataFrame:
+    return pd.DataFrame([read_json(path) for path in metrics_files]).sort_values(["method", "seed"], kind="stable")
+
+
+def accuracy_table(runs: pd.DataFrame, teacher: dict, methods: list[str]) -> str:
+    """Markdown: method x test accuracy (mean ± std over seeds), the teacher first."""
+    grouped = runs.groupby("method")["test_acc"].agg(["mean", "std", "count"])
+    rows = [f"| teacher ({teacher['model']}) | {teacher['test_acc']:.4f} | 1 |"]
+    for method in methods:
+        if method in grouped.index:
+            mean, std, count = grouped.loc[method]
+            rows.append(f"| {method} | {mean:.4f} ± {0.0 if pd.isna(std) else std:.4f} | {int(count)} |")
+    return "\n".join(["| method | test accuracy | runs |", "|---|---|---|", *rows]) + "\n"
+
+
+def aggregate(metrics_files: list[Path], teacher_metrics: Path, methods: list[str], out_dir: Path) -> Path:
+    runs = collect_runs(metrics_files)
+    out = Path(out_dir) / "runs.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text(out, runs.to_csv(index=False))
+    write_text(Path(out_dir) / "accuracy.md", accuracy_table(runs, read_json(teacher_metrics), methods))
+    return out

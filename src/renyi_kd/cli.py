@@ -1,0 +1,130 @@
+"""``renyi-kd``: one subcommand per workflow rule, usable without Snakemake.
+
+``--config`` takes a YAML file (validated here) or the validated config as inline JSON (what the rules pass).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from renyi_kd.config import ConfigError, load_config
+from renyi_kd.runtime import Runtime, configure_logging
+
+log = logging.getLogger("renyi_kd")
+
+
+def _config(value: str) -> dict[str, Any]:
+    if value.lstrip().startswith("{"):
+        return json.loads(value)
+    return load_config(value)
+
+
+def _uri(config: dict[str, Any], exp_dir: Path) -> str:
+    from renyi_kd.tracking import tracking_uri
+
+    return tracking_uri(config["tracking"]["uri"], Path(exp_dir).parent)
+
+
+def _runtime(config: dict[str, Any], args: argparse.Namespace) -> Runtime:
+    return Runtime.from_config(config["runtime"], threads=args.threads)
+
+
+def cmd_check_config(args: argparse.Namespace) -> None:
+    config = _config(args.config)
+    print(json.dumps(config, indent=1))
+
+
+def cmd_init_tracking(args: argparse.Namespace) -> None:
+    from renyi_kd.files import write_json
+    from renyi_kd.tracking import init_tracking
+
+    config = _config(args.config)
+    uri = _uri(config, args.exp_dir)
+    experiment_id = init_tracking(uri, config["experiment"], Path(args.exp_dir).parent / "mlartifacts")
+    write_json(Path(args.exp_dir) / "tracking.json", {"uri": uri, "experiment": config["experiment"], "experiment_id": experiment_id})
+
+
+def cmd_prepare_data(args: argparse.Namespace) -> None:
+    from renyi_kd.prepare import prepare_data
+
+    prepare_data(_config(args.config)["data"], args.exp_dir)
+
+
+def cmd_train_teacher(args: argparse.Namespace) -> None:
+    from renyi_kd.teacher import train_teacher
+
+    config = _config(args.config)
+    train_teacher(config, args.exp_dir, _runtime(config, args), _uri(config, args.exp_dir))
+
+
+def cmd_export_logits(args: argparse.Namespace) -> None:
+    from renyi_kd.teacher import export_logits
+
+    config = _config(args.config)
+    export_logits(config, args.exp_dir, _runtime(config, args))
+
+
+def cmd_train_student(args: argparse.Namespace) -> None:
+    from renyi_kd.files import read_json
+    from renyi_kd.student import Hyperparameters, final_run
+
+    config = _config(args.config)
+    hp = Hyperparameters(**read_json(args.params)["params"]) if args.params else None
+    final_run(config, args.exp_dir, args.method, args.seed, hp, _runtime(config, args), _uri(config, args.exp_dir))
+
+
+def cmd_aggregate(args: argparse.Namespace) -> None:
+    from renyi_kd.aggregate import aggregate
+
+    config = _config(args.config)
+    aggregate(args.metrics, args.teacher, list(config["methods"]), args.out_dir)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="renyi-kd", description="Rényi-divergence knowledge distillation benchmark")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler, help_text: str, *, exp_dir: bool = True, threads: bool = False):
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--config", required=True, help="config.yaml, or the validated config as JSON")
+        if exp_dir:
+            sub.add_argument("--exp-dir", type=Path, required=True, help="results/{experiment}")
+        if threads:
+            sub.add_argument("--threads", type=int, default=None, help="CPU threads (default: runtime.threads)")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("check-config", cmd_check_config, "validate a config and print it with defaults filled in", exp_dir=False)
+    command("init-tracking", cmd_init_tracking, "create the MLflow store and experiment once, before parallel jobs")
+    command("prepare-data", cmd_prepare_data, "stratified splits and transfer subset with the data fingerprint")
+    command("train-teacher", cmd_train_teacher, "train the teacher (resumes from its checkpoint)", threads=True)
+    command("export-logits", cmd_export_logits, "cache teacher logits for train/val/test", threads=True)
+    student = command("train-student", cmd_train_student, "final run of one method and seed, measured on test", threads=True)
+    student.add_argument("--method", required=True)
+    student.add_argument("--seed", type=int, required=True)
+    student.add_argument("--params", type=Path, default=None, help="best.json from tuning (default: config values)")
+    agg = command("aggregate", cmd_aggregate, "collect final runs into runs.csv and a table", exp_dir=False)
+    agg.add_argument("--metrics", type=Path, nargs="+", required=True)
+    agg.add_argument("--teacher", type=Path, required=True)
+    agg.add_argument("--out-dir", type=Path, required=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (ConfigError, FileNotFoundError) as error:
+        log.error("%s", error)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""The prepare_data stage, and reopening a prepared experiment in later stages."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from renyi_kd.data import ImageData, fingerprint, load_dataset, load_splits, make_splits, save_splits
+
+log = logging.getLogger("renyi_kd.prepare")
+
+
+def splits_path(exp_dir: Path) -> Path:
+    return Path(exp_dir) / "data" / "splits.json"
+
+
+def load_data(data_config: dict[str, Any]) -> ImageData:
+    return load_dataset(
+        data_config["name"],
+        root=data_config["root"],
+        image_size=data_config["image_size"],
+        download=data_config["download"],
+    )
+
+
+def prepare_data(data_config: dict[str, Any], exp_dir: Path) -> Path:
+    """Stratified, seeded train/val/test split and transfer subset, saved with the data's fingerprint."""
+    data = load_data(data_config)
+    splits = make_splits(
+        data.targets,
+        val_fraction=data_config["val_fraction"],
+        test_fraction=data_config["test_fraction"],
+        transfer_size=data_config["transfer_size"],
+        seed=data_config["split_seed"],
+    )
+    out = splits_path(exp_dir)
+    meta = {"dataset": data_config["name"], "classes": data.classes, "in_chans": data.in_chans}
+    save_splits(out, splits, data_fingerprint=fingerprint(data), meta=meta)
+    log.info("splits: %s", {k: len(v) for k, v in splits.items()})
+    return out
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The data of an experiment with its checked splits."""
+
+    data: ImageData
+    splits: dict[str, list[int]]
+    fingerprint: str
+
+
+def open_prepared(data_config: dict[str, Any], exp_dir: Path) -> Prepared:
+    """Load the data and the saved splits, refusing splits that were made from other data."""
+    data = load_data(data_config)
+    digest = fingerprint(data)
+    return Prepared(data, load_splits(splits_path(exp_dir), expected_fingerprint=digest), digest)

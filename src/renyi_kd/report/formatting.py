@@ -1,0 +1,198 @@
+"""Text formatting for tables: numbers, LaTeX escaping, booktabs tabulars and Markdown tables.
+
+The LaTeX written here is plain ASCII and needs only ``\\usepackage{booktabs}`` (symbols such as
+``\\pm``, ``\\dagger``, ``\\ddagger`` and ``\\times`` are in the LaTeX kernel).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = [
+    "Table",
+    "fmt_float",
+    "fmt_int",
+    "fmt_mean_std",
+    "fmt_sci",
+    "is_missing",
+    "latex_escape",
+]
+
+DASH_TEXT = "–"
+DASH_LATEX = "--"
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+_LATEX_UNICODE = {
+    "±": r"$\pm$",
+    "α": r"$\alpha$",
+    "β": r"$\beta$",
+    "∞": r"$\infty$",
+    "→": r"$\to$",
+    "†": r"$^{\dagger}$",
+    "‡": r"$^{\ddagger}$",
+    "‖": r"$\|$",
+    "–": "--",
+    "—": "---",
+    "é": r"\'e",
+    "×": r"$\times$",
+    # In LaTeX's default OT1 encoding "<" and ">" print as inverted punctuation outside math.
+    "<": r"$<$",
+    ">": r"$>$",
+}
+
+
+def latex_escape(text: str) -> str:
+    """Escape LaTeX special characters and map the few Unicode symbols used in reports to ASCII LaTeX."""
+    out = []
+    for char in str(text):
+        if char in _LATEX_SPECIALS:
+            out.append(_LATEX_SPECIALS[char])
+        elif char in _LATEX_UNICODE:
+            out.append(_LATEX_UNICODE[char])
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def is_missing(value: object) -> bool:
+    """True for None and NaN (the markers of "not applicable" in the inputs)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_float(value: float | None, decimals: int, *, latex: bool = False) -> str:
+    """Fixed-point number, or a dash when missing."""
+    if is_missing(value):
+        return DASH_LATEX if latex else DASH_TEXT
+    return f"{float(value):.{decimals}f}"
+
+
+def fmt_int(value: float | int | None, *, latex: bool = False) -> str:
+    """Integer with thousands separators (a thin space in LaTeX, a comma in text)."""
+    if is_missing(value):
+        return DASH_LATEX if latex else DASH_TEXT
+    text = f"{int(round(float(value))):,}"
+    return text.replace(",", r"\,") if latex else text
+
+
+def fmt_sci(value: float | None, *, latex: bool = False, digits: int = 2) -> str:
+    """Scientific notation for learning rates and weight decays: ``3.0e-03`` or ``$3.0\\cdot 10^{-3}$``."""
+    if is_missing(value):
+        return DASH_LATEX if latex else DASH_TEXT
+    value = float(value)
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value)))
+    mantissa = value / 10**exponent
+    if round(mantissa, digits - 1) >= 10:
+        mantissa /= 10
+        exponent += 1
+    if latex:
+        return rf"${mantissa:.{digits - 1}f}\cdot 10^{{{exponent}}}$"
+    return f"{mantissa:.{digits - 1}f}e{exponent:+03d}"
+
+
+def fmt_mean_std(mean: float, std: float, decimals: int, *, latex: bool = False) -> str:
+    """``mean ± std`` (``mean$_{\\pm std}$`` in LaTeX); the std is left out when it is missing (a single seed)."""
+    if is_missing(mean):
+        return DASH_LATEX if latex else DASH_TEXT
+    text = f"{mean:.{decimals}f}"
+    if is_missing(std):
+        return text
+    if latex:
+        # The spread as a subscript keeps thesis tables narrow: 94.18$_{\pm 1.76}$.
+        return f"{text}$_{{\\pm {std:.{decimals}f}}}$"
+    return f"{text} ± {std:.{decimals}f}"
+
+
+@dataclass
+class Table:
+    """One report table in three renderings, cells already formatted.
+
+    ``text_rows`` and ``latex_rows`` hold the same cells for Markdown and LaTeX; ``data`` holds the numbers
+    behind them and becomes the CSV.
+    """
+
+    name: str
+    caption: str
+    text_header: list[str]
+    latex_header: list[str]
+    text_rows: list[list[str]]
+    latex_rows: list[list[str]]
+    data: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    latex_notes: list[str] = field(default_factory=list)
+    align: str | None = None
+
+    def to_markdown(self) -> str:
+        """GitHub-flavoured Markdown table with the caption in bold above and the notes below."""
+        frame = pd.DataFrame(self.text_rows, columns=self.text_header)
+        body = frame.to_markdown(index=False, disable_numparse=True)
+        parts = [f"**{self.caption}**", "", body]
+        if self.notes:
+            parts += [""] + [f"{note}  " for note in self.notes]
+        return "\n".join(parts) + "\n"
+
+    def to_latex(self, label_prefix: str = "tab:") -> str:
+        """A ``table`` float around a booktabs ``tabular``; ``\\input``-able, needs only booktabs."""
+        ncols = len(self.latex_header)
+        align = self.align or ("l" + "r" * (ncols - 1))
+        lines = [
+            "% Generated by renyi_kd.report; needs \\usepackage{booktabs}.",
+            "\\begin{table}[htbp]",
+            "  \\centering",
+            "  \\small",
+            "  \\setlength{\\tabcolsep}{3pt}",
+            f"  \\caption{{{latex_escape(self.caption)}}}",
+            f"  \\label{{{label_prefix}{self.name}}}",
+            f"  \\begin{{tabular}}{{{align}}}",
+            "    \\toprule",
+            "    " + " & ".join(self.latex_header) + r" \\",
+            "    \\midrule",
+        ]
+        lines += ["    " + " & ".join(row) + r" \\" for row in self.latex_rows]
+        lines += ["    \\bottomrule", "  \\end{tabular}"]
+        notes = self.latex_notes or [latex_escape(note) for note in self.notes]
+        if notes:
+            lines += ["  \\par\\smallskip", "  {\\footnotesize " + r" \\ ".join(notes) + "\\par}"]
+        lines.append("\\end{table}")
+        return "\n".join(lines) + "\n"
+
+    def write(self, out_dir: Path, label_prefix: str = "tab:") -> list[Path]:
+        """Write ``{name}.tex``, ``{name}.md`` and ``{name}.csv`` under ``out_dir``; return the paths.
+
+        The LaTeX label is ``{label_prefix}{name}``.
+        """
+        out_dir.mkdir(parents=True, exist_ok=True)
+        paths = [out_dir / f"{self.name}.{ext}" for ext in ("tex", "md", "csv")]
+        paths[0].write_text(self.to_latex(label_prefix), encoding="utf-8")
+        paths[1].write_text(self.to_markdown(), encoding="utf-8")
+        self.data.to_csv(paths[2], index=False)
+        return paths
+
+
+def check_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Every row has one cell per header column (a programming error otherwise)."""
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"row has {len(row)} cells but the header has {len(header)}: {row!r}")

@@ -1,0 +1,76 @@
+"""Where and how a job runs: device, mixed precision, memory format, threads, seeds, progress display."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+log = logging.getLogger("renyi_kd")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The same code runs on a laptop CPU and a GPU: AMP and channels_last switch on with CUDA."""
+
+    device: torch.device
+    amp: bool
+    channels_last: bool
+    progress_bar: bool
+
+    @classmethod
+    def from_config(cls, runtime: dict[str, Any], threads: int | None = None) -> "Runtime":
+        wanted = runtime.get("device", "auto")
+        if wanted == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("runtime.device is 'cuda' but no CUDA device is available")
+        cuda = wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available())
+        torch.set_num_threads(threads or runtime.get("threads", 1))
+        progress = runtime.get("progress", "auto")
+        bar = progress == "bar" or (progress == "auto" and sys.stderr.isatty() and not os.environ.get("CI"))
+        return cls(
+            device=torch.device("cuda" if cuda else "cpu"),
+            amp=cuda and runtime.get("amp", True),
+            channels_last=cuda and runtime.get("channels_last", True),
+            progress_bar=bar,
+        )
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if not self.amp:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+
+    @property
+    def needs_grad_scaler(self) -> bool:
+        return self.amp and not torch.cuda.is_bf16_supported()
+
+    def prepare_model(self, model: torch.nn.Module) -> torch.nn.Module:
+        model = model.to(self.device)
+        return model.to(memory_format=torch.channels_last) if self.channels_last else model
+
+    def prepare_batch(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.device, non_blocking=True)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every generator and ask for deterministic kernels (same config + seed -> same numbers)."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # must precede the first cuBLAS call
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.backends.cudnn.benchmark = False
+    # warn_only: a few CUDA kernels (e.g. some pooling backward passes) have no deterministic version
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    for noisy in ("alembic", "mlflow", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,139 @@
+"""Student training for one method: shared by tuning trials and by the final multi-seed runs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from renyi_kd.config import Method, method_from_config
+from renyi_kd.files import read_json, write_json
+from renyi_kd.logits import TeacherLogits
+from renyi_kd.losses import DistillationLoss
+from renyi_kd.metrics import classification_metrics, fidelity_metrics
+from renyi_kd.models import count_parameters, create_model
+from renyi_kd.prepare import Prepared, open_prepared
+from renyi_kd.runtime import Runtime, seed_everything
+from renyi_kd.teacher import teacher_dir
+from renyi_kd.tracking import job_run, log_epoch
+from renyi_kd.train import EpochCallback, FitSpec, fit, predict
+
+log = logging.getLogger("renyi_kd.student")
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """What tuning chooses. ``beta`` and ``T`` are None for the student trained alone."""
+
+    lr: float
+    weight_decay: float
+    beta: float | None = None
+    T: float | None = None
+
+    @classmethod
+    def defaults(cls, config: dict[str, Any], method: Method) -> "Hyperparameters":
+        optimizer = config["student"]["optimizer"]
+        beta, temperature = (method.beta, method.T) if method.uses_teacher else (None, None)
+        return cls(optimizer["lr"], optimizer["weight_decay"], beta, temperature)
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass
+class StudentSetup:
+    """Everything a student run needs that does not change between seeds or trials."""
+
+    config: dict[str, Any]
+    prepared: Prepared
+    teacher: TeacherLogits
+    runtime: Runtime
+
+    @classmethod
+    def open(cls, config: dict[str, Any], exp_dir: Path, runtime: Runtime) -> "StudentSetup":
+        prepared = open_prepared(config["data"], exp_dir)
+        teacher_sha = read_json(teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
+        teacher = TeacherLogits(
+            teacher_dir(exp_dir) / "logits.safetensors",
+            data_fingerprint=prepared.fingerprint,
+            teacher_sha256=teacher_sha,
+            device=runtime.device,
+        )
+        return cls(config, prepared, teacher, runtime)
+
+    def train(
+        self,
+        method: Method,
+        hp: Hyperparameters,
+        *,
+        seed: int,
+        on_epoch: EpochCallback | None = None,
+        state_path: Path | None = None,
+        epochs: int | None = None,
+    ) -> tuple[Any, list[dict[str, float]]]:
+        """Train a student on the transfer set with ``method``; validation on val. Returns (model, history)."""
+        section = self.config["student"]
+        overrides = {"lr": hp.lr, "weight_decay": hp.weight_decay} | ({"epochs": epochs} if epochs else {})
+        spec = FitSpec.from_config(section, seed=seed, num_workers=self.config["data"]["num_workers"], **overrides)
+        seed_everything(seed)
+        model = create_model(
+            section["model"],
+            in_chans=self.prepared.data.in_chans,
+            num_classes=self.prepared.data.num_classes,
+            pretrained_file=section["pretrained_file"],
+            model_kwargs=section["model_kwargs"],
+        )
+        criterion = DistillationLoss(**method.loss_params(beta=hp.beta, T=hp.T))
+        history = fit(
+            model, self.prepared.data, self.prepared.splits["transfer"], self.prepared.splits["val"], criterion,
+            spec=spec, runtime=self.runtime, soft_targets=self.teacher if method.uses_teacher else None,
+            state_path=state_path, on_epoch=on_epoch, description=f"{method.name} seed {seed}",
+        )
+        return model, history
+
+
+def final_run(
+    config: dict[str, Any], exp_dir: Path, method_name: str, seed: int, hp: Hyperparameters | None,
+    runtime: Runtime, tracking_uri: str,
+) -> Path:
+    """Retrain ``method`` with its chosen hyperparameters on ``seed`` and measure it on the test split."""
+    method = method_from_config(config, method_name)
+    hp = hp or Hyperparameters.defaults(config, method)
+    setup = StudentSetup.open(config, exp_dir, runtime)
+    out = Path(exp_dir) / "final" / method.name / f"seed{seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    params = {"seed": seed, "scaling": method.scaling, "student": config["student"]["model"],
+              "teacher": config["teacher"]["model"], "dataset": config["data"]["name"],
+              "epochs": config["student"]["epochs"], **method.tags(), **hp.as_dict()}
+    start = time.perf_counter()
+    tags = {"role": "final", "method": method.name, "alpha": str(method.alpha), "seed": str(seed)}
+    with job_run(tracking_uri, config["experiment"], f"final/{method.name}/seed{seed}", params=params, tags=tags):
+        model, history = setup.train(method, hp, seed=seed, on_epoch=log_epoch, state_path=out / "checkpoint.safetensors")
+        test_indices = setup.prepared.splits["test"]
+        logits, targets = predict(model, setup.prepared.data, test_indices, batch_size=config["student"]["batch_size"], runtime=runtime)
+        cached_indices, teacher_logits = setup.teacher.split("test")
+        if cached_indices.tolist() != list(test_indices):
+            raise ValueError("cached teacher test logits are not in the order of the test split; rerun export_logits")
+        test = {f"test_{k}": v for k, v in classification_metrics(logits, targets).items()}
+        fidelity = fidelity_metrics(logits, teacher_logits)
+        metrics = {
+            "experiment": config["experiment"], "method": method.name, "divergence": method.divergence,
+            "alpha": method.alpha, "beta": hp.beta if method.uses_teacher else 0.0, "T": hp.T, "scaling": method.scaling,
+            "lr": hp.lr, "weight_decay": hp.weight_decay, "seed": seed, **test, **fidelity,
+            "epochs": len(history), "wall_time_s": time.perf_counter() - start,
+            "student_params": count_parameters(model), "teacher": config["teacher"]["model"],
+            "student": config["student"]["model"],
+        }
+        pd.DataFrame(history).to_csv(out / "history.csv", index=False)
+        write_json(out / "metrics.json", metrics)
+        import mlflow
+
+        mlflow.log_metrics({k: metrics[k] for k in (*test, *fidelity, "wall_time_s")})
+        mlflow.log_artifact(str(out / "metrics.json"))
+    (out / "checkpoint.safetensors").unlink(missing_ok=True)
+    log.info("%s seed %d: test accuracy %.4f", method.name, seed, metrics["test_acc"])
+    return out / "metrics.json"

@@ -1,0 +1,102 @@
+"""The train_teacher and export_logits stages."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from renyi_kd.files import read_json, write_json
+from renyi_kd.logits import SPLITS, save_logits
+from renyi_kd.losses import DistillationLoss
+from renyi_kd.metrics import classification_metrics
+from renyi_kd.models import count_parameters, create_model, file_sha256, load_weights, save_weights
+from renyi_kd.prepare import Prepared, open_prepared
+from renyi_kd.runtime import Runtime, seed_everything
+from renyi_kd.tracking import job_run, log_epoch
+from renyi_kd.train import FitSpec, fit, predict
+
+log = logging.getLogger("renyi_kd.teacher")
+
+
+def teacher_dir(exp_dir: Path) -> Path:
+    return Path(exp_dir) / "teacher"
+
+
+def _build(section: dict[str, Any], prepared: Prepared, *, from_file: bool = True):
+    return create_model(
+        section["model"],
+        in_chans=prepared.data.in_chans,
+        num_classes=prepared.data.num_classes,
+        pretrained_file=section["pretrained_file"] if from_file else None,
+        model_kwargs=section["model_kwargs"],
+    )
+
+
+def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, tracking_uri: str) -> Path:
+    """Train the teacher on the train split (val for monitoring), resuming from its checkpoint if present."""
+    section = config["teacher"]
+    prepared = open_prepared(config["data"], exp_dir)
+    out = teacher_dir(exp_dir)
+    spec = FitSpec.from_config(section, seed=section["seed"], num_workers=config["data"]["num_workers"])
+    seed_everything(spec.seed)
+    model = _build(section, prepared)
+    params = {"model": section["model"], "dataset": config["data"]["name"], "seed": spec.seed, "epochs": spec.epochs,
+              "optimizer": spec.optimizer, "lr": spec.lr, "weight_decay": spec.weight_decay, "batch_size": spec.batch_size}
+    start = time.perf_counter()
+    with job_run(tracking_uri, config["experiment"], "teacher", params=params, tags={"role": "teacher"}):
+        history = fit(
+            model, prepared.data, prepared.splits["train"], prepared.splits["val"], DistillationLoss(beta=0.0, temperature=1.0),
+            spec=spec, runtime=runtime, state_path=out / "checkpoint.safetensors", on_epoch=log_epoch, description="teacher",
+        )
+        test_logits, test_targets = predict(
+            model, prepared.data, prepared.splits["test"], batch_size=spec.batch_size, runtime=runtime
+        )
+        weights = out / "model.safetensors"
+        save_weights(model, weights, {"model": section["model"], "data_fingerprint": prepared.fingerprint})
+        test = classification_metrics(test_logits, test_targets)
+        metrics = {
+            "model": section["model"],
+            "params": count_parameters(model),
+            "test_acc": test["acc"],
+            "test_nll": test["nll"],
+            "test_ece": test["ece"],
+            "val_acc": history[-1]["val_acc"],
+            "epochs": spec.epochs,
+            "wall_time_s": time.perf_counter() - start,
+            "weights_sha256": file_sha256(weights),
+            "data_fingerprint": prepared.fingerprint,
+        }
+        pd.DataFrame(history).to_csv(out / "history.csv", index=False)
+        write_json(out / "metrics.json", metrics)
+        import mlflow
+
+        mlflow.log_metrics({f"test_{k}": v for k, v in test.items()})
+        mlflow.log_artifact(str(out / "metrics.json"))
+    (out / "checkpoint.safetensors").unlink(missing_ok=True)
+    log.info("teacher %s: test accuracy %.4f", section["model"], metrics["test_acc"])
+    return weights
+
+
+def export_logits(config: dict[str, Any], exp_dir: Path, runtime: Runtime) -> Path:
+    """Teacher logits of train, val and test with their indices and fingerprints."""
+    section = config["teacher"]
+    prepared = open_prepared(config["data"], exp_dir)
+    weights = teacher_dir(exp_dir) / "model.safetensors"
+    model = _build(section, prepared, from_file=False)
+    load_weights(model, weights)
+    model = runtime.prepare_model(model)
+    logits = {}
+    for split in SPLITS:
+        indices = prepared.splits[split]
+        values, _ = predict(model, prepared.data, indices, batch_size=section["batch_size"], runtime=runtime)
+        logits[split] = (indices, values)
+    out = teacher_dir(exp_dir) / "logits.safetensors"
+    sha = read_json(teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
+    if sha != file_sha256(weights):
+        raise ValueError(f"{weights} does not match teacher/metrics.json; rerun train_teacher")
+    save_logits(out, logits, data_fingerprint=prepared.fingerprint, teacher_sha256=sha)
+    return out

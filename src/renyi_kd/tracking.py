@@ -1,0 +1,102 @@
+"""MLflow: one store and experiment per workflow, one run per job, found again by deterministic tags.
+
+A job that is rerun after a kill resumes its own unfinished run instead of leaving it RUNNING beside a
+duplicate; a finished run that is recomputed (its inputs changed) is tagged superseded, not deleted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+JOB_TAG = "renyi_kd.job"
+SUPERSEDED_TAG = "renyi_kd.superseded"
+DEFAULT_STORE = "mlflow.db"
+
+
+def tracking_uri(configured: str | None, results_dir: str | Path) -> str:
+    """``MLFLOW_TRACKING_URI`` wins, then ``tracking.uri`` from the config, then SQLite under results/."""
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    if configured:
+        return configured
+    return f"sqlite:///{(Path(results_dir).resolve() / DEFAULT_STORE).as_posix()}"
+
+
+def _client(uri: str):
+    import mlflow
+
+    os.environ.pop("MLFLOW_RUN_ID", None)  # an inherited run id would silently resume someone else's run
+    mlflow.set_tracking_uri(uri)
+    return mlflow.MlflowClient(uri)
+
+
+def init_tracking(uri: str, experiment: str, artifact_root: str | Path | None) -> str:
+    """Create the store (schema migration) and the experiment once, before parallel jobs start."""
+    client = _client(uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is not None:
+        return found.experiment_id
+    location = Path(artifact_root).resolve().as_uri() if artifact_root and uri.startswith("sqlite") else None
+    return client.create_experiment(experiment, artifact_location=location)
+
+
+def _stringify(params: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in params.items()}
+
+
+@contextmanager
+def job_run(
+    uri: str,
+    experiment: str,
+    job: str,
+    *,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
+    parent_run_id: str | None = None,
+    run_name: str | None = None,
+) -> Iterator[Any]:
+    """The MLflow run of job ``job`` (e.g. ``final/kl/seed0``): resumed if unfinished with the same params."""
+    import mlflow
+
+    client = _client(uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        raise RuntimeError(f"MLflow experiment {experiment!r} does not exist at {uri}: run init_tracking first")
+    params = _stringify(params or {})
+    previous = client.search_runs(
+        [found.experiment_id], filter_string=f"tags.`{JOB_TAG}` = '{job}'", order_by=["attributes.start_time DESC"]
+    )
+    resume = next(
+        (r for r in previous if r.info.status != "FINISHED" and r.data.params.items() <= params.items()), None
+    )
+    for run in previous:
+        if run is not resume and not run.data.tags.get(SUPERSEDED_TAG):
+            client.set_tag(run.info.run_id, SUPERSEDED_TAG, "true")
+            if run.info.status == "RUNNING":
+                client.set_terminated(run.info.run_id, status="KILLED")
+
+    all_tags = {JOB_TAG: job, **(tags or {})}
+    if resume is not None:
+        active = mlflow.start_run(run_id=resume.info.run_id)
+    else:
+        active = mlflow.start_run(
+            experiment_id=found.experiment_id, run_name=run_name or job, tags=all_tags,
+            parent_run_id=parent_run_id, nested=parent_run_id is not None,
+        )
+    with active as run:
+        new_params = {k: v for k, v in params.items() if k not in run.data.params}
+        if new_params:
+            mlflow.log_params(new_params)
+        yield run
+
+
+def log_epoch(record: dict[str, float]) -> None:
+    """Per-epoch metrics of a training record, with the epoch as MLflow step."""
+    import mlflow
+
+    step = int(record["epoch"])
+    mlflow.log_metrics({k: float(v) for k, v in record.items() if k != "epoch"}, step=step)

@@ -1,0 +1,177 @@
+"""One training loop for teacher and student: the method is the criterion, never a branch here.
+
+A teacher is a student with ``beta = 0`` and no cached logits. Each epoch ends with a validation pass, a
+callback (MLflow logging, Optuna pruning) and, when ``state_path`` is given, a checkpoint from which a killed
+job resumes to the same numbers: data order depends only on (seed, epoch), the RNG state is saved.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from renyi_kd.data import ImageData, make_loader
+from renyi_kd.metrics import classification_metrics
+from renyi_kd.models import load_training_state, save_training_state
+from renyi_kd.runtime import Runtime
+
+log = logging.getLogger("renyi_kd.train")
+
+Criterion = Callable[[Tensor, Tensor | None, Tensor], Tensor]
+SoftTargets = Callable[[Tensor], Tensor]  # dataset indices -> cached teacher logits
+EpochCallback = Callable[[dict[str, float]], None]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite: these hyperparameters diverged."""
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    epochs: int
+    batch_size: int
+    optimizer: str
+    lr: float
+    weight_decay: float
+    momentum: float = 0.9
+    seed: int = 0
+    num_workers: int = 0
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any], *, seed: int, num_workers: int = 0, **overrides: Any) -> "FitSpec":
+        """From a ``teacher``/``student`` config section; tuned values (lr, weight_decay) override."""
+        optimizer = section["optimizer"]
+        values = {
+            "epochs": section["epochs"],
+            "batch_size": section["batch_size"],
+            "optimizer": optimizer["name"],
+            "lr": optimizer["lr"],
+            "weight_decay": optimizer["weight_decay"],
+            "momentum": optimizer["momentum"],
+            "seed": seed,
+            "num_workers": num_workers,
+        }
+        return cls(**{**values, **overrides})
+
+
+def make_optimizer(model: nn.Module, spec: FitSpec) -> torch.optim.Optimizer:
+    if spec.optimizer == "sgd":
+        return torch.optim.SGD(
+            model.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay, nesterov=True
+        )
+    return torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+
+
+def cosine_lr(base_lr: float, epoch: int, epochs: int) -> float:
+    """Cosine annealing from ``base_lr`` at epoch 0 towards 0 at ``epochs``: a pure function of the epoch."""
+    return 0.5 * base_lr * (1.0 + math.cos(math.pi * epoch / epochs))
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, data: ImageData, indices: Sequence[int], *, batch_size: int, runtime: Runtime
+) -> tuple[Tensor, Tensor]:
+    """Logits (float32, on the CPU) and targets of ``data[indices]``, in the order of ``indices``."""
+    model.eval()
+    outputs, targets = [], []
+    for x, y, _ in make_loader(data, indices, batch_size=batch_size, shuffle=False, seed=0):
+        with runtime.autocast():
+            outputs.append(model(runtime.prepare_batch(x)).float().cpu())
+        targets.append(y)
+    return torch.cat(outputs), torch.cat(targets)
+
+
+def _train_epoch(
+    model: nn.Module,
+    loader: torch.utils.data.DataLoader,
+    criterion: Criterion,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    runtime: Runtime,
+    soft_targets: SoftTargets | None,
+) -> float:
+    model.train()
+    total, count = 0.0, 0
+    for x, y, idx in loader:
+        y = y.to(runtime.device, non_blocking=True)
+        teacher_logits = soft_targets(idx) if soft_targets is not None else None
+        with runtime.autocast():
+            logits = model(runtime.prepare_batch(x))
+        loss = criterion(logits.float(), teacher_logits, y)
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(f"loss is {loss.item()} after {count} samples")
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        total += loss.item() * len(y)
+        count += len(y)
+    return total / count
+
+
+def fit(
+    model: nn.Module,
+    data: ImageData,
+    train_indices: Sequence[int],
+    val_indices: Sequence[int],
+    criterion: Criterion,
+    *,
+    spec: FitSpec,
+    runtime: Runtime,
+    soft_targets: SoftTargets | None = None,
+    state_path: Path | None = None,
+    on_epoch: EpochCallback | None = None,
+    description: str = "train",
+) -> list[dict[str, float]]:
+    """Train ``model`` (created after seeding) for ``spec.epochs``; return one record per epoch.
+
+    Records hold ``epoch, lr, train_loss, val_acc, val_nll, val_ece, seconds``. No test data is read here.
+    """
+    model = runtime.prepare_model(model)
+    optimizer = make_optimizer(model, spec)
+    scaler = torch.amp.GradScaler("cuda", enabled=runtime.needs_grad_scaler)
+    history: list[dict[str, float]] = []
+    if state_path is not None and state_path.exists():
+        history = load_training_state(state_path, model, optimizer)["history"]
+        log.info("%s: resuming after epoch %d from %s", description, len(history), state_path)
+
+    epochs = range(len(history), spec.epochs)
+    bar = tqdm(epochs, desc=description, disable=not runtime.progress_bar, leave=False)
+    for epoch in bar:
+        start = time.perf_counter()
+        lr = cosine_lr(spec.lr, epoch, spec.epochs)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loader = make_loader(
+            data, train_indices, batch_size=spec.batch_size, shuffle=True, seed=spec.seed, epoch=epoch,
+            num_workers=spec.num_workers,
+        )
+        train_loss = _train_epoch(model, loader, criterion, optimizer, scaler, runtime, soft_targets)
+        val_logits, val_targets = predict(model, data, val_indices, batch_size=spec.batch_size, runtime=runtime)
+        val = classification_metrics(val_logits, val_targets)
+        record = {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "train_loss": train_loss,
+            **{f"val_{k}": v for k, v in val.items()},
+            "seconds": time.perf_counter() - start,
+        }
+        history.append(record)
+        if runtime.progress_bar:
+            bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val['acc']:.3f}")
+        else:
+            log.info("%s epoch %d/%d loss %.4f val_acc %.4f", description, epoch + 1, spec.epochs, train_loss, val["acc"])
+        if on_epoch is not None:
+            on_epoch(record)
+        if state_path is not None:
+            save_training_state(state_path, model, optimizer, {"history": history})
+    return history

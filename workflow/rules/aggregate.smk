@@ -1,0 +1,14 @@
+rule aggregate:
+    input:
+        metrics=expand(f"{RESULTS}/final/{{method}}/seed{{seed}}/metrics.json", method=METHODS, seed=SEEDS),
+        teacher=rules.train_teacher.output.metrics,
+    output:
+        runs=f"{RESULTS}/report/runs.csv",
+        table=f"{RESULTS}/report/accuracy.md",
+    params:
+        config=stage_config("methods"),
+    log:
+        f"{RESULTS}/logs/aggregate.log",
+    shell:
+        "{RENYI_KD} aggregate --config {params.config:q} --metrics {input.metrics} --teacher {input.teacher}"
+        " --out-dir {RESULTS}/report > {log} 2>&1"
