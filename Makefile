@@ -8,20 +8,27 @@ STAMP  := $(VENV)/.installed
 CORES  ?= 2
 SNAKEMAKE_ARGS ?=
 
-.PHONY: setup run test bench ui clean-results
+TEX_PACKAGES := texlive-latex-base texlive-latex-recommended
+
+.PHONY: setup tex run test bench ui clean-results test-slurm
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[test]'
 	touch $@
+
+# pdflatex for the test that compiles the generated .tex tables (Debian packages; needs root and apt).
+tex:
+	@command -v pdflatex >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; } \
+	  || echo "pdflatex could not be installed (needs root and apt): the LaTeX compile test will be skipped"
 
 run: setup
 	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
-test: setup
+test: setup tex
 	$(BIN)/python -m pytest
 
 bench: setup
@@ -32,3 +39,8 @@ ui: setup
 
 clean-results:
 	rm -rf results/*/ results/mlflow.db results/mlartifacts .snakemake
+
+# The workflow on a real one-node SLURM cluster started for the test (installs slurm-wlm and munge with apt
+# when missing: needs root), plus local-vs-SLURM numbers and a scancel/resume check; about 6 minutes.
+test-slurm: setup
+	VENV=$(abspath $(VENV)) bash tests/cluster/run_slurm_test.sh

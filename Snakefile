@@ -1,7 +1,8 @@
-# renyi-kd: teacher -> cached logits -> students per method and seed -> results table.
+# renyi-kd: teacher -> cached logits -> a tuning study per method -> final runs per method and seed -> thesis report.
 # Usage: make run   (or: snakemake --cores 2; the default profile in workflow/profiles/default applies)
-import json
+import os
 import sys
+from pathlib import Path
 
 from renyi_kd.config import validate_config
 
@@ -14,13 +15,10 @@ EXP = config["experiment"]
 RESULTS = f"results/{EXP}"
 METHODS = list(config["methods"])
 SEEDS = config["seeds"]
-RENYI_KD = f"{sys.executable} -m renyi_kd.cli"
 ON_GPU = config["runtime"]["device"] == "cuda"
-
-
-def stage_config(*sections):
-    """The config sections a rule reads, as JSON: changing another section does not rerun the rule."""
-    return json.dumps({key: config[key] for key in ("experiment", "runtime", "tracking", *sections)})
+TUNE = config["tuning"]["enabled"]
+# Jobs call the renyi-kd of the environment that runs Snakemake, activated or not.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
 
 wildcard_constraints:
@@ -29,14 +27,17 @@ wildcard_constraints:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/tracking.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/teacher.smk"
+include: "workflow/rules/tune.smk"
 include: "workflow/rules/students.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         f"{RESULTS}/report/runs.csv",
-        f"{RESULTS}/report/accuracy.md",
+        f"{RESULTS}/report/report.md",

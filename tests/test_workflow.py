@@ -26,6 +26,8 @@ def tiny_config() -> dict:
     config["student"].update(epochs=2)
     config["methods"] = {name: None for name in METHODS}
     config["seeds"] = SEEDS
+    config["tuning"].update(n_trials=2, epochs=2)
+    config["tuning"]["sampler"]["n_startup_trials"] = 1
     return config
 
 
@@ -59,6 +61,35 @@ def test_outputs_and_table(finished_workflow: Path) -> None:
     assert not list(exp.rglob("checkpoint.safetensors"))  # finished jobs clean up their resume state
 
 
+def test_final_runs_use_the_tuned_hyperparameters(finished_workflow: Path) -> None:
+    import json
+
+    exp = finished_workflow / "results" / "tiny"
+    with open(exp / "report" / "runs.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    for method in METHODS:
+        best = json.loads((exp / "tune" / method / "best.json").read_text())
+        assert best["n_trials"] == 2 and best["epochs_budget"] == 4
+        used = {r["lr"] for r in rows if r["method"] == method}
+        assert used == {str(best["params"]["lr"])}
+        if method != "ce":
+            assert {r["T"] for r in rows if r["method"] == method} == {str(best["params"]["T"])}
+        else:
+            assert set(best["params"]) == {"lr", "weight_decay"}
+
+
+def test_the_report_is_built(finished_workflow: Path) -> None:
+    report = finished_workflow / "results" / "tiny" / "report"
+    text = (report / "report.md").read_text()
+    assert "figures/accuracy_vs_alpha.png" in text
+    for name in ("main", "hyperparameters", "models"):
+        for suffix in (".tex", ".md", ".csv"):
+            assert (report / "tables" / f"{name}{suffix}").stat().st_size > 0
+    for name in ("temperature_scaling", "divergence_vs_alpha", "gradient_vs_temperature", "accuracy_vs_alpha",
+                 "tuned_vs_alpha", "optuna_landscape", "learning_curves"):
+        assert (report / "figures" / f"{name}.png").stat().st_size > 0
+
+
 def test_every_job_is_one_finished_mlflow_run(finished_workflow: Path) -> None:
     import mlflow
 
@@ -66,9 +97,15 @@ def test_every_job_is_one_finished_mlflow_run(finished_workflow: Path) -> None:
     client = mlflow.MlflowClient(uri)
     experiment = client.get_experiment_by_name("tiny")
     runs = client.search_runs([experiment.experiment_id])
-    jobs = sorted(run.data.tags["renyi_kd.job"] for run in runs)
-    assert jobs == sorted(["teacher"] + [f"final/{m}/seed{s}" for m in METHODS for s in SEEDS])
+    jobs = sorted(run.data.tags["renyi_kd.job"] for run in runs if "renyi_kd.job" in run.data.tags)
+    assert jobs == sorted(["teacher"] + [f"final/{m}/seed{s}" for m in METHODS for s in SEEDS]
+                          + [f"tune/{m}" for m in METHODS])
     assert {run.info.status for run in runs} == {"FINISHED"}
+    trials = [run for run in runs if run.data.tags.get("role") == "trial"]
+    assert len(trials) == 2 * len(METHODS)
+    parents = {run.data.tags["renyi_kd.job"]: run.info.run_id for run in runs if "renyi_kd.job" in run.data.tags}
+    assert {run.data.tags["mlflow.parentRunId"] for run in trials} == {parents[f"tune/{m}"] for m in METHODS}
+    assert {run.data.tags["state"] for run in trials} <= {"COMPLETE", "PRUNED", "FAIL"}
     kd = next(run for run in runs if run.data.tags["renyi_kd.job"] == "final/renyi-a0.5/seed1")
     assert kd.data.params["alpha"] == "0.5" and kd.data.params["seed"] == "1"
     assert {"beta", "T", "lr", "weight_decay", "scaling", "student", "teacher", "dataset"} <= set(kd.data.params)

@@ -78,11 +78,26 @@ def cmd_train_student(args: argparse.Namespace) -> None:
     final_run(config, args.exp_dir, args.method, args.seed, hp, _runtime(config, args), _uri(config, args.exp_dir))
 
 
+def cmd_tune(args: argparse.Namespace) -> None:
+    from renyi_kd.tune import tune
+
+    config = _config(args.config)
+    runtime = _runtime(config, args)
+    tune(config, args.exp_dir, args.method, runtime, args.threads or config["runtime"]["threads"])
+
+
 def cmd_aggregate(args: argparse.Namespace) -> None:
     from renyi_kd.aggregate import aggregate
 
     config = _config(args.config)
     aggregate(args.metrics, args.teacher, list(config["methods"]), args.out_dir)
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from renyi_kd.report import build_report
+
+    config = _config(args.config)
+    log.info("report: %s", build_report(args.exp_dir, methods=list(config["methods"])))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     command("prepare-data", cmd_prepare_data, "stratified splits and transfer subset with the data fingerprint")
     command("train-teacher", cmd_train_teacher, "train the teacher (resumes from its checkpoint)", threads=True)
     command("export-logits", cmd_export_logits, "cache teacher logits for train/val/test", threads=True)
+    tune = command("tune", cmd_tune, "Optuna study of one method (resumes; same budget for every method)", threads=True)
+    tune.add_argument("--method", required=True)
     student = command("train-student", cmd_train_student, "final run of one method and seed, measured on test", threads=True)
     student.add_argument("--method", required=True)
     student.add_argument("--seed", type=int, required=True)
@@ -112,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     agg.add_argument("--metrics", type=Path, nargs="+", required=True)
     agg.add_argument("--teacher", type=Path, required=True)
     agg.add_argument("--out-dir", type=Path, required=True)
+    command("report", cmd_report, "statistics, tables (.tex/.md/.csv), figures (.pdf/.png) and report.md")
     return parser
 
 

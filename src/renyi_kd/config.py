@@ -78,6 +78,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     _check_data_paths(config)
     for name in config["methods"]:
         method_from_config(config, name)
+    _check_tuning(config)
     return config
 
 
@@ -138,6 +139,33 @@ def _check_data_paths(config: dict[str, Any]) -> None:
         raise ConfigError("data.root", f"dataset {data['name']!r} needs a local folder")
     if not Path(root).exists() and not (data["download"] and data["name"] != "imagefolder"):
         raise ConfigError("data.root", f"folder not found: {root} (set data.download: true to fetch CIFAR)")
+
+
+def _check_tuning(config: dict[str, Any]) -> None:
+    tuning = config["tuning"]
+    for name, space in tuning["search_space"].items():
+        if space["low"] >= space["high"]:
+            raise ConfigError(f"tuning.search_space.{name}", f"low {space['low']} must be below high {space['high']}")
+        if space["log"] and space["low"] <= 0:
+            raise ConfigError(f"tuning.search_space.{name}.low", "a log-uniform range needs low > 0")
+    for name, override in tuning["per_method"].items():
+        if name not in config["methods"]:
+            raise ConfigError(f"tuning.per_method.{name}", "not a configured method")
+        if override and not tuning["allow_unequal_budgets"]:
+            key = next(iter(override))
+            raise ConfigError(
+                f"tuning.per_method.{name}.{key}",
+                "gives this method another tuning budget than the others, which breaks the fair comparison; "
+                "set tuning.allow_unequal_budgets: true to do it anyway",
+            )
+
+
+def tuning_budget(config: dict[str, Any], name: str) -> tuple[int, int]:
+    """(trials, epochs per trial) of a method's study: the same for every method unless explicitly allowed."""
+    tuning = config["tuning"]
+    override = tuning["per_method"].get(name, {})
+    epochs = tuning["epochs"] or config["student"]["epochs"]
+    return override.get("n_trials", tuning["n_trials"]), override.get("epochs", epochs)
 
 
 def _alpha_from_name(name: str) -> float | None:

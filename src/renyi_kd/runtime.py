@@ -72,5 +72,5 @@ def seed_everything(seed: int) -> None:
 
 def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    for noisy in ("alembic", "mlflow", "urllib3"):
+    for noisy in ("alembic", "mlflow", "urllib3", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -34,6 +34,17 @@ def _client(uri: str):
     return mlflow.MlflowClient(uri)
 
 
+def connect(uri: str, experiment: str):
+    """Point this process at the store and the (existing) experiment; return a client."""
+    import mlflow
+
+    client = _client(uri)
+    if client.get_experiment_by_name(experiment) is None:
+        raise RuntimeError(f"MLflow experiment {experiment!r} does not exist at {uri}: run init_tracking first")
+    mlflow.set_experiment(experiment)
+    return client
+
+
 def init_tracking(uri: str, experiment: str, artifact_root: str | Path | None) -> str:
     """Create the store (schema migration) and the experiment once, before parallel jobs start."""
     client = _client(uri)
@@ -62,10 +73,8 @@ def job_run(
     """The MLflow run of job ``job`` (e.g. ``final/kl/seed0``): resumed if unfinished with the same params."""
     import mlflow
 
-    client = _client(uri)
+    client = connect(uri, experiment)
     found = client.get_experiment_by_name(experiment)
-    if found is None:
-        raise RuntimeError(f"MLflow experiment {experiment!r} does not exist at {uri}: run init_tracking first")
     params = _stringify(params or {})
     previous = client.search_runs(
         [found.experiment_id], filter_string=f"tags.`{JOB_TAG}` = '{job}'", order_by=["attributes.start_time DESC"]
@@ -92,6 +101,21 @@ def job_run(
         if new_params:
             mlflow.log_params(new_params)
         yield run
+
+
+def close_stale_children(parent_run_id: str) -> int:
+    """Nested runs left RUNNING under ``parent_run_id`` by a killed job are marked KILLED."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    parent = client.get_run(parent_run_id)
+    stale = client.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.`mlflow.parentRunId` = '{parent_run_id}' and attributes.status = 'RUNNING'",
+    )
+    for run in stale:
+        client.set_terminated(run.info.run_id, status="KILLED")
+    return len(stale)
 
 
 def log_epoch(record: dict[str, float]) -> None:

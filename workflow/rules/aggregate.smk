@@ -7,8 +7,9 @@ rule aggregate:
         table=f"{RESULTS}/report/accuracy.md",
     params:
         config=stage_config("methods"),
+        out_dir=f"{RESULTS}/report",
     log:
         f"{RESULTS}/logs/aggregate.log",
     shell:
-        "{RENYI_KD} aggregate --config {params.config:q} --metrics {input.metrics} --teacher {input.teacher}"
-        " --out-dir {RESULTS}/report > {log} 2>&1"
+        "renyi-kd aggregate --config {params.config:q} --metrics {input.metrics} --teacher {input.teacher}"
+        " --out-dir {params.out_dir} > {log} 2>&1"

@@ -1,10 +1,12 @@
-# MLflow store and experiment, created once before any parallel job can race on the schema migration.
-rule init_tracking:
-    output:
-        f"{RESULTS}/tracking.json",
-    params:
-        config=stage_config(),
-    log:
-        f"{RESULTS}/logs/init_tracking.log",
-    shell:
-        "{RENYI_KD} init-tracking --config {params.config:q} --exp-dir {RESULTS} > {log} 2>&1"
+# Helpers shared by the rules.
+import json
+
+
+def stage_config(*sections):
+    """The config sections a rule reads, as JSON: changing another section does not rerun the rule."""
+    return json.dumps({key: config[key] for key in ("experiment", "runtime", "tracking", *sections)})
+
+
+def tuned_params(wildcards):
+    """best.json of the method's study when tuning is on; final runs use the config's values otherwise."""
+    return {"best": f"{RESULTS}/tune/{wildcards.method}/best.json"} if TUNE else {}

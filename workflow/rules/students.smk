@@ -1,6 +1,8 @@
-# One job per (method, seed): every method is trained on the same seeds, so runs pair up.
+# One job per (method, seed): every method is retrained on the same seeds with its tuned hyperparameters,
+# so runs pair up. The test split is read here and nowhere before.
 rule final:
     input:
+        unpack(tuned_params),
         logits=rules.export_logits.output,
         teacher=rules.train_teacher.output.metrics,
         tracking=rules.init_tracking.output,
@@ -9,6 +11,8 @@ rule final:
         history=f"{RESULTS}/final/{{method}}/seed{{seed}}/history.csv",
     params:
         config=stage_config("data", "teacher", "student", "distillation", "methods"),
+        exp_dir=RESULTS,
+        tuned=lambda wildcards, input: f"--params {input.best}" if TUNE else "",
     log:
         f"{RESULTS}/logs/final/{{method}}/seed{{seed}}.log",
     threads: config["runtime"]["threads"]
@@ -17,5 +21,5 @@ rule final:
         runtime=60,
         gpu=1 if ON_GPU else 0,
     shell:
-        "{RENYI_KD} train-student --config {params.config:q} --exp-dir {RESULTS} --method {wildcards.method}"
-        " --seed {wildcards.seed} --threads {threads} > {log} 2>&1"
+        "renyi-kd train-student --config {params.config:q} --exp-dir {params.exp_dir} --method {wildcards.method}"
+        " --seed {wildcards.seed} {params.tuned} --threads {threads} > {log} 2>&1"

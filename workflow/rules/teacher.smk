@@ -8,6 +8,7 @@ rule train_teacher:
         history=f"{RESULTS}/teacher/history.csv",
     params:
         config=stage_config("data", "teacher"),
+        exp_dir=RESULTS,
     log:
         f"{RESULTS}/logs/train_teacher.log",
     threads: config["runtime"]["threads"]
@@ -16,7 +17,7 @@ rule train_teacher:
         runtime=240,
         gpu=1 if ON_GPU else 0,
     shell:
-        "{RENYI_KD} train-teacher --config {params.config:q} --exp-dir {RESULTS} --threads {threads} > {log} 2>&1"
+        "renyi-kd train-teacher --config {params.config:q} --exp-dir {params.exp_dir} --threads {threads} > {log} 2>&1"
 
 
 rule export_logits:
@@ -27,6 +28,7 @@ rule export_logits:
         f"{RESULTS}/teacher/logits.safetensors",
     params:
         config=stage_config("data", "teacher"),
+        exp_dir=RESULTS,
     log:
         f"{RESULTS}/logs/export_logits.log",
     threads: config["runtime"]["threads"]
@@ -35,4 +37,4 @@ rule export_logits:
         runtime=30,
         gpu=1 if ON_GPU else 0,
     shell:
-        "{RENYI_KD} export-logits --config {params.config:q} --exp-dir {RESULTS} --threads {threads} > {log} 2>&1"
+        "renyi-kd export-logits --config {params.config:q} --exp-dir {params.exp_dir} --threads {threads} > {log} 2>&1"

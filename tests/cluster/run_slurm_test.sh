@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# The workflow on a real SLURM cluster: a one-node cluster started here (slurm_cluster.sh: Debian's
+# slurm-wlm and munge, no accounting, no cgroups), the tiny end-to-end config submitted job by job with
+# workflow/profiles/slurm, then:
+#   1. outputs and MLflow runs checked, sbatch submissions counted;
+#   2. the same config run locally (--cores 2): final numbers and tuned hyperparameters must be identical;
+#   3. a tune job killed with scancel mid-study; the next snakemake invocation resumes the study, keeping the
+#      trials that had completed.
+# Run by `make test-slurm` (root and apt-get needed the first time, to install slurm-wlm and munge).
+# SLURM_TEST_KEEP=1 keeps the temporary directory; SLURM_TEST_PARTS="1" runs part 1 only.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VENV=${VENV:-$ROOT/.venv}
+PYTHON="$VENV/bin/python"
+SNAKEMAKE="$VENV/bin/snakemake"
+HERE="$ROOT/tests/cluster"
+PARTS=${SLURM_TEST_PARTS:-"1 2 3"}
+EXP=tiny-slurm
+STARTED=$SECONDS
+
+# shellcheck source=tests/cluster/slurm_cluster.sh
+source "$HERE/slurm_cluster.sh"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/renyi-kd-slurm.XXXXXX")
+CURRENT=""   # the workflow directory of the step that runs now, for the logs shown on failure
+
+show_failure_logs() {
+  echo "---- failure diagnostics (workdir $CURRENT) ----" >&2
+  if [ -n "$CURRENT" ] && [ -d "$CURRENT" ]; then
+    local log
+    for log in "$CURRENT"/snakemake.*.log; do
+      [ -f "$log" ] && { echo "== tail of $log" >&2; tail -n 40 "$log" >&2; }
+    done
+    # SLURM logs of failed jobs (the plugin deletes those of successful jobs unless told to keep them).
+    while IFS= read -r log; do
+      echo "== tail of $log" >&2; tail -n 30 "$log" >&2
+    done < <(grep -lE "Error|error|Traceback|CANCELLED|Killed" -r "$CURRENT/.snakemake/slurm_logs" 2>/dev/null | head -n 8)
+    while IFS= read -r log; do
+      echo "== tail of $log" >&2; tail -n 20 "$log" >&2
+    done < <(grep -lE "Error|Traceback" -r "$CURRENT/results" --include='*.log' 2>/dev/null | head -n 8)
+  fi
+  if [ -n "${SLURM_DIR:-}" ] && [ -f "$SLURM_DIR/log/slurmctld.log" ]; then
+    echo "== tail of slurmctld.log" >&2; tail -n 15 "$SLURM_DIR/log/slurmctld.log" >&2
+    echo "== tail of slurmd.log" >&2; tail -n 15 "$SLURM_DIR/log/slurmd.log" >&2
+  fi
+}
+
+finish() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ "$status" != 0 ]; then show_failure_logs || true; fi
+  slurm_stop || status=1
+  if [ "${SLURM_TEST_KEEP:-0}" = 1 ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
+  local took=$((SECONDS - STARTED))
+  if [ "$status" = 0 ]; then
+    echo "== test-slurm passed in $((took / 60))m$((took % 60))s"
+  else
+    echo "== test-slurm FAILED (exit $status) after $((took / 60))m$((took % 60))s" >&2
+  fi
+  exit "$status"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Jobs must use the SQLite store of their own workflow directory, whatever the caller's environment says.
+while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^MLFLOW_' || true)
+
+# A workflow directory with the tiny config (tests/test_workflow.py's) under experiment $EXP.
+new_workdir() {
+  local dir="$WORK/$1"; shift
+  mkdir -p "$dir"
+  "$PYTHON" "$HERE/tiny_config.py" "$EXP" "$dir/config.yaml" "$@"
+  echo "$dir"
+}
+
+# snakemake on SLURM with the repository's profile. --workflow-profile none: see the profile's header.
+# Test-only flags: the first status check after 5 s instead of 40 (the jobs here last seconds) and the
+# SLURM logs of successful jobs kept, to count them.
+snakemake_slurm() {
+  local dir=$1; shift
+  "$SNAKEMAKE" --snakefile "$ROOT/Snakefile" --directory "$dir" --configfile "$dir/config.yaml" \
+    --executor slurm --profile "$ROOT/workflow/profiles/slurm" --workflow-profile none \
+    --slurm-init-seconds-before-status-checks 5 --slurm-keep-successful-logs "$@"
+}
+
+slurm_install
+slurm_start "$WORK"
+echo "== sinfo"; sinfo
+
+# ---------------------------------------------------------------------------------------------------------
+echo "== part 1: the tiny config on SLURM (3 methods x 2 seeds, 2 trials of 2 epochs per study)"
+SLURM_RUN=$(new_workdir slurm)
+CURRENT=$SLURM_RUN
+t0=$SECONDS
+# The partition through the profile's environment variable (part 3 leaves it unset: the default partition).
+RENYI_KD_SLURM_PARTITION=debug snakemake_slurm "$SLURM_RUN" --verbose >"$SLURM_RUN/snakemake.1.log" 2>&1
+echo "snakemake on SLURM finished in $((SECONDS - t0)) s"
+"$PYTHON" "$HERE/slurm_checks.py" outputs "$SLURM_RUN" "$EXP" 6
+
+sbatch_calls=$(grep -c "sbatch call: sbatch" "$SLURM_RUN/snakemake.1.log" || true)
+slurm_logs=$(find "$SLURM_RUN/.snakemake/slurm_logs" -name '*.log' | wc -l)
+submitted=$(slurm_submitted_jobs)
+steps=$(grep -oE "[0-9]+ of [0-9]+ steps \(100%\) done" "$SLURM_RUN/snakemake.1.log" | tail -n 1 | cut -d' ' -f1)
+echo "jobs through sbatch: $submitted (slurmctld log), $sbatch_calls sbatch calls (snakemake), $slurm_logs SLURM job logs;" \
+  "snakemake steps: $steps (rule 'all' runs on the submit host)"
+if [ "$submitted" != "$sbatch_calls" ] || [ "$submitted" != "$slurm_logs" ] || [ "$submitted" != $((steps - 1)) ]; then
+  echo "FAIL: sbatch counts disagree" >&2; exit 1
+fi
+echo "example: $(grep -m1 -oE "sbatch call: sbatch .*rule_tune[^ ]*.* -D [^ ]+" "$SLURM_RUN/snakemake.1.log" | sed -E "s/--wrap=.*//" | cut -c1-400)"
+if grep "sbatch call:" "$SLURM_RUN/snakemake.1.log" | grep -qE -- "--gpus|--gres"; then
+  echo "FAIL: a job asked for a GPU although runtime.device is not cuda" >&2; exit 1
+fi
+if grep "sbatch call:" "$SLURM_RUN/snakemake.1.log" | grep -vq -- "-p debug"; then
+  echo "FAIL: a job was not sent to partition debug" >&2; exit 1
+fi
+
+# ---------------------------------------------------------------------------------------------------------
+if [[ " $PARTS " == *" 2 "* ]]; then
+  echo "== part 2: the same config locally (--cores 2), compared with the SLURM run"
+  LOCAL_RUN=$(new_workdir local)
+  CURRENT=$LOCAL_RUN
+  t0=$SECONDS
+  "$SNAKEMAKE" --snakefile "$ROOT/Snakefile" --directory "$LOCAL_RUN" --configfile "$LOCAL_RUN/config.yaml" \
+    --cores 2 --workflow-profile none >"$LOCAL_RUN/snakemake.local.log" 2>&1
+  echo "local snakemake finished in $((SECONDS - t0)) s"
+  "$PYTHON" "$HERE/slurm_checks.py" outputs "$LOCAL_RUN" "$EXP" 6
+  echo "A = SLURM, B = local"
+  "$PYTHON" "$HERE/slurm_checks.py" compare "$SLURM_RUN" "$LOCAL_RUN" "$EXP"
+fi
+
+# ---------------------------------------------------------------------------------------------------------
+if [[ " $PARTS " == *" 3 "* ]]; then
+  echo "== part 3: scancel a tune job mid-study, then rerun snakemake"
+  # One study of 8 trials x 20 epochs (no pruning), long enough to be killed between its 2nd and 8th trial.
+  N_TRIALS=8
+  RESUME_RUN=$(new_workdir resume tuning.n_trials=$N_TRIALS tuning.epochs=20 tuning.pruner.name=none)
+  CURRENT=$RESUME_RUN
+  TARGET="results/$EXP/tune/kl/best.json"
+  # --retries 0: the killed job is not resubmitted by this invocation; the next invocation must pick it up.
+  snakemake_slurm "$RESUME_RUN" --retries 0 "$TARGET" >"$RESUME_RUN/snakemake.1.log" 2>&1 &
+  first=$!
+  "$PYTHON" "$HERE/slurm_checks.py" wait-trials "$RESUME_RUN" "$EXP" kl 2 >"$RESUME_RUN/before.json"
+  job=$(squeue --noheader --format="%i %k" | awk '$2 ~ /^rule_tune_/ {print $1}')
+  [ -n "$job" ] || { echo "FAIL: no tune job in squeue" >&2; exit 1; }
+  scancel "$job"
+  echo "scancel $job (tune/kl) after $("$PYTHON" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(sum(x["state"]=="COMPLETE" for x in t), "complete trial(s),", sum(x["state"]=="RUNNING" for x in t), "running")' "$RESUME_RUN/before.json")"
+  if wait "$first"; then
+    echo "FAIL: snakemake succeeded although its tune job was cancelled" >&2; exit 1
+  fi
+  state=$(squeue --noheader --states=all --jobs="$job" --format=%T 2>/dev/null || true)
+  echo "first invocation failed as expected (SLURM state of job $job: ${state:-gone})"
+  [ ! -e "$RESUME_RUN/$TARGET" ] || { echo "FAIL: best.json exists after the kill" >&2; exit 1; }
+  snakemake_slurm "$RESUME_RUN" "$TARGET" >"$RESUME_RUN/snakemake.2.log" 2>&1
+  echo "second invocation finished: $(grep -oE "[0-9]+ of [0-9]+ steps \(100%\) done" "$RESUME_RUN/snakemake.2.log" | tail -n 1)"
+  "$PYTHON" "$HERE/slurm_checks.py" resumed "$RESUME_RUN" "$EXP" kl "$N_TRIALS" "$RESUME_RUN/before.json"
+fi
+
+echo "== jobs submitted through sbatch in total: $(slurm_submitted_jobs)"

@@ -1,0 +1,150 @@
+"""Checks for tests/cluster/run_slurm_test.sh (run with the venv's python). Each exits non-zero on failure.
+
+  outputs WORKDIR EXP N_ROWS          runs.csv rows, report.md, every MLflow run FINISHED, one run per job
+  compare WORKDIR_A WORKDIR_B EXP     final test numbers and tuned hyperparameters of two runs of one config
+  wait-trials WORKDIR EXP METHOD K    block until K trials of the study are COMPLETE; print them as JSON
+  resumed WORKDIR EXP METHOD N BEFORE_JSON   after a killed and resumed study: kept trials, budget, MLflow
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+TRIAL_FIELDS = ("number", "state", "value", "params")
+
+
+def fail(message: str) -> None:
+    print(f"FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def mlflow_runs(workdir: Path, experiment: str) -> list:
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{workdir / 'results' / 'mlflow.db'}")
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        fail(f"no MLflow experiment {experiment!r} in {workdir / 'results' / 'mlflow.db'}")
+    return client.search_runs([found.experiment_id], max_results=10000)
+
+
+def read_rows(workdir: Path, experiment: str) -> list[dict[str, str]]:
+    with open(workdir / "results" / experiment / "report" / "runs.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def cmd_outputs(workdir: str, experiment: str, n_rows: str) -> None:
+    work = Path(workdir)
+    report = work / "results" / experiment / "report"
+    rows = read_rows(work, experiment)
+    if len(rows) != int(n_rows):
+        fail(f"runs.csv has {len(rows)} rows, expected {n_rows}")
+    if not (report / "report.md").is_file():
+        fail(f"{report / 'report.md'} is missing")
+    runs = mlflow_runs(work, experiment)
+    states = {}
+    for run in runs:
+        states[run.info.status] = states.get(run.info.status, 0) + 1
+    if set(states) != {"FINISHED"}:
+        fail(f"MLflow runs not all FINISHED: {states}")
+    jobs = [run.data.tags["renyi_kd.job"] for run in runs if "renyi_kd.job" in run.data.tags]
+    if len(jobs) != len(set(jobs)):
+        fail(f"a job has more than one MLflow run: {sorted(jobs)}")
+    finals = sum(job.startswith("final/") for job in jobs)
+    if finals != int(n_rows):
+        fail(f"{finals} final-run MLflow runs, expected {n_rows}")
+    print(f"ok: runs.csv {len(rows)} rows, report.md present, {len(runs)} MLflow runs all FINISHED "
+          f"({len(jobs)} jobs: teacher, {sum(j.startswith('tune/') for j in jobs)} studies, {finals} final runs; "
+          f"{len(runs) - len(jobs)} nested trial runs)")
+
+
+def cmd_compare(workdir_a: str, workdir_b: str, experiment: str) -> None:
+    a = {(r["method"], r["seed"]): r for r in read_rows(Path(workdir_a), experiment)}
+    b = {(r["method"], r["seed"]): r for r in read_rows(Path(workdir_b), experiment)}
+    if set(a) != set(b):
+        fail(f"different (method, seed) sets: {sorted(a)} vs {sorted(b)}")
+    print(f"{'method':<12} {'seed':>4}  {'test_acc (A)':>14} {'test_acc (B)':>14}  {'test_nll (A)':>14} {'test_nll (B)':>14}")
+    different = []
+    for key in sorted(a):
+        ra, rb = a[key], b[key]
+        print(f"{key[0]:<12} {key[1]:>4}  {float(ra['test_acc']):>14.10f} {float(rb['test_acc']):>14.10f}"
+              f"  {float(ra['test_nll']):>14.10f} {float(rb['test_nll']):>14.10f}")
+        for column in ("test_acc", "test_nll", "test_ece", "agreement", "fidelity_kl", "lr", "weight_decay", "T", "beta"):
+            if ra[column] != rb[column]:
+                different.append(f"{key} {column}: {ra[column]} vs {rb[column]}")
+    if different:
+        fail("the two runs differ:\n  " + "\n  ".join(different))
+    print(f"ok: all {len(a)} final runs identical (test_acc, test_nll, test_ece, agreement, fidelity_kl, tuned lr/"
+          "weight_decay/T/beta)")
+
+
+def study_trials(workdir: str, experiment: str, method: str) -> list[dict]:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    path = Path(workdir) / "results" / experiment / "tune" / method / "study.journal"
+    if not path.exists():
+        return []
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    try:
+        study = optuna.load_study(study_name=f"{experiment}/{method}", storage=storage)
+    except KeyError:  # the journal exists but the study is not created yet
+        return []
+    return [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params,
+             "user_attrs": t.user_attrs} for t in study.get_trials(deepcopy=False)]
+
+
+def cmd_wait_trials(workdir: str, experiment: str, method: str, k: str, timeout: str = "600") -> None:
+    deadline = time.monotonic() + float(timeout)
+    while time.monotonic() < deadline:
+        trials = study_trials(workdir, experiment, method)
+        complete = [t for t in trials if t["state"] == "COMPLETE"]
+        if len(complete) >= int(k):
+            print(json.dumps(trials))
+            return
+        time.sleep(0.2)
+    fail(f"fewer than {k} trials COMPLETE after {timeout} s")
+
+
+def cmd_resumed(workdir: str, experiment: str, method: str, n_trials: str, before_json: str) -> None:
+    before = [t for t in json.loads(Path(before_json).read_text()) if t["state"] == "COMPLETE"]
+    after = study_trials(workdir, experiment, method)
+    by_number = {t["number"]: t for t in after}
+    for trial in before:
+        kept = by_number.get(trial["number"])
+        if kept is None or any(kept[f] != trial[f] for f in TRIAL_FIELDS):
+            fail(f"trial {trial['number']} completed before the kill was lost or changed: {trial} -> {kept}")
+    counted = [t for t in after if t["state"] in ("COMPLETE", "PRUNED")
+               or (t["state"] == "FAIL" and "budget_excluded" not in t["user_attrs"])]
+    interrupted = [t for t in after if "budget_excluded" in t["user_attrs"]]
+    if len(counted) != int(n_trials):
+        fail(f"{len(counted)} trials count towards the budget, expected {n_trials}: {after}")
+    trials_csv = Path(workdir) / "results" / experiment / "tune" / method / "trials.csv"
+    with open(trials_csv) as handle:
+        csv_rows = list(csv.DictReader(handle))
+    if len(csv_rows) != len(after):
+        fail(f"trials.csv has {len(csv_rows)} rows, the journal {len(after)} trials")
+    runs = mlflow_runs(Path(workdir), experiment)
+    study_runs = [r for r in runs if r.data.tags.get("renyi_kd.job") == f"tune/{method}"]
+    if [r.info.status for r in study_runs] != ["FINISHED"]:
+        fail(f"expected one FINISHED MLflow run for tune/{method}, got {[r.info.status for r in study_runs]}")
+    trial_runs = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == study_runs[0].info.run_id]
+    trial_states: dict[str, int] = {}
+    for run in trial_runs:
+        trial_states[run.info.status] = trial_states.get(run.info.status, 0) + 1
+    if trial_states.get("RUNNING"):
+        fail(f"nested trial runs left RUNNING: {trial_states}")
+    print(f"ok: {len(before)} trials completed before scancel kept unchanged (numbers {[t['number'] for t in before]}); "
+          f"{len(counted) - len(before)} more run after the restart; {len(interrupted)} interrupted trial(s) failed "
+          f"and given back to the budget; {len(counted)}/{n_trials} counted; trials.csv {len(csv_rows)} rows; "
+          f"one FINISHED MLflow study run, nested trial runs {trial_states}")
+
+
+COMMANDS = {"outputs": cmd_outputs, "compare": cmd_compare, "wait-trials": cmd_wait_trials, "resumed": cmd_resumed}
+
+if __name__ == "__main__":
+    COMMANDS[sys.argv[1]](*sys.argv[2:])

@@ -1,0 +1,113 @@
+"""Tuning: equal budgets, failures as data, resume after a kill, several workers on one study."""
+
+from __future__ import annotations
+
+import copy
+import math
+import multiprocessing
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+
+from renyi_kd.config import ConfigError, tuning_budget, validate_config
+from renyi_kd.tune import (
+    EXCLUDED,
+    FAIL_REASON,
+    counts_towards_budget,
+    fail_interrupted_trials,
+    make_pruner,
+    make_sampler,
+    optimize_with_budget,
+)
+
+DEFAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+SAMPLER = {"seed": 0, "n_startup_trials": 2, "multivariate": True, "constant_liar": True}
+
+
+def journal_study(path: Path) -> optuna.Study:
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    return optuna.create_study(
+        study_name="s", storage=storage, sampler=make_sampler(SAMPLER), direction="maximize", load_if_exists=True,
+        pruner=make_pruner({"name": "none"}, 5),
+    )
+
+
+def quadratic(trial: optuna.Trial) -> float:
+    x = trial.suggest_float("x", -1.0, 1.0)
+    return 1.0 - x * x
+
+
+def test_every_method_gets_the_same_budget() -> None:
+    config = validate_config(DEFAULT)
+    budgets = {tuning_budget(config, name) for name in config["methods"]}
+    assert budgets == {(config["tuning"]["n_trials"], config["tuning"]["epochs"] or config["student"]["epochs"])}
+
+
+def test_unequal_budgets_are_refused_unless_explicit() -> None:
+    config = copy.deepcopy(DEFAULT)
+    config["tuning"]["per_method"] = {"kl": {"n_trials": 40}}
+    with pytest.raises(ConfigError, match="tuning.per_method.kl.n_trials.*allow_unequal_budgets"):
+        validate_config(config)
+    config["tuning"]["allow_unequal_budgets"] = True
+    assert tuning_budget(validate_config(config), "kl")[0] == 40
+
+
+def test_a_nan_trial_is_recorded_as_failed_and_the_study_goes_on(tmp_path: Path) -> None:
+    study = journal_study(tmp_path / "study.journal")
+
+    def sometimes_nan(trial: optuna.Trial) -> float:
+        value = quadratic(trial)
+        if trial.number == 1:
+            raise FloatingPointError("loss is nan after 32 samples")
+        return math.nan if trial.number == 2 else value
+
+    optimize_with_budget(study, sometimes_nan, n_trials=5)
+    states = [t.state for t in study.trials]
+    assert len(states) == 5 and states.count(optuna.trial.TrialState.FAIL) == 2
+    assert "loss is nan" in study.trials[1].user_attrs[FAIL_REASON]
+    assert "returned nan" in study.trials[2].user_attrs[FAIL_REASON]
+    assert all(counts_towards_budget(t) for t in study.trials)  # diverging is an outcome: it uses budget
+
+
+def test_an_interrupted_study_resumes_without_losing_or_repeating_trials(tmp_path: Path) -> None:
+    path = tmp_path / "study.journal"
+
+    def killed_at_trial_3(trial: optuna.Trial) -> float:
+        if trial.number == 3:
+            raise KeyboardInterrupt  # what a kill looks like from inside: nothing is told to the study
+        return quadratic(trial)
+
+    with pytest.raises(KeyboardInterrupt):
+        optimize_with_budget(journal_study(path), killed_at_trial_3, n_trials=6)
+    before = {t.number: t.value for t in journal_study(path).trials if t.state.is_finished()}
+    assert sorted(before) == [0, 1, 2]
+
+    study = journal_study(path)
+    assert fail_interrupted_trials(study) == 1
+    optimize_with_budget(study, quadratic, n_trials=6)
+    trials = study.trials
+    assert {t.number: t.value for t in trials if t.number in before} == before  # kept, not repeated
+    assert trials[3].state == optuna.trial.TrialState.FAIL and EXCLUDED in trials[3].user_attrs
+    assert sum(counts_towards_budget(t) for t in trials) == 6  # the interrupted trial's place was given back
+    assert len(trials) == 7
+
+
+def _worker(path: str) -> None:
+    optimize_with_budget(journal_study(Path(path)), quadratic, n_trials=8)
+
+
+def test_two_workers_share_one_study(tmp_path: Path) -> None:
+    path = tmp_path / "study.journal"
+    journal_study(path)  # created once before the workers start, as the tune job does
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_worker, args=(str(path),)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    trials = journal_study(path).trials
+    assert sum(counts_towards_budget(t) for t in trials) == 8
+    assert all(t.state.is_finished() for t in trials)

@@ -1,0 +1,27 @@
+# The thesis report: statistics, tables and figures; `snakemake --report report.html` collects them with captions.
+rule report:
+    input:
+        runs=rules.aggregate.output.runs,
+        teacher=rules.train_teacher.output.metrics,
+        tuned=expand(f"{RESULTS}/tune/{{method}}/best.json", method=METHODS) if TUNE else [],
+        histories=expand(f"{RESULTS}/final/{{method}}/seed{{seed}}/history.csv", method=METHODS, seed=SEEDS),
+    output:
+        document=f"{RESULTS}/report/report.md",
+        main_table=report(f"{RESULTS}/report/tables/main.md", caption="../report/main_table.rst", category="Tables"),
+        hyperparameters=report(
+            f"{RESULTS}/report/tables/hyperparameters.md", caption="../report/hyperparameters.rst", category="Tables"
+        ),
+        tables=multiext(f"{RESULTS}/report/tables/main", ".tex", ".csv"),
+        figures=report(
+            directory(f"{RESULTS}/report/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Figures",
+        ),
+    params:
+        config=stage_config("methods"),
+        exp_dir=RESULTS,
+    log:
+        f"{RESULTS}/logs/report.log",
+    shell:
+        "renyi-kd report --config {params.config:q} --exp-dir {params.exp_dir} > {log} 2>&1"
