@@ -111,3 +111,12 @@ def test_two_workers_share_one_study(tmp_path: Path) -> None:
     trials = journal_study(path).trials
     assert sum(counts_towards_budget(t) for t in trials) == 8
     assert all(t.state.is_finished() for t in trials)
+
+
+def test_a_resumed_or_second_worker_sampler_does_not_replay_suggestions() -> None:
+    from renyi_kd.tune import _derived_seed
+
+    assert _derived_seed(7, (0, 0)) == 7  # a fresh single-worker study is seeded exactly as configured
+    seeds = {_derived_seed(7, stream) for stream in [(0, 0), (0, 3), (1, 0), (1, 3)]}
+    assert len(seeds) == 4
+    assert _derived_seed(7, (0, 3)) == _derived_seed(7, (0, 3))  # and deterministically so

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from renyi_kd.prepare import Prepared, open_prepared
 from renyi_kd.runtime import Runtime, seed_everything
 from renyi_kd.teacher import teacher_dir
 from renyi_kd.tracking import job_run, log_epoch
-from renyi_kd.train import EpochCallback, FitSpec, fit, predict
+from renyi_kd.train import EpochCallback, FitSpec, fit, predict, training_seconds
 
 log = logging.getLogger("renyi_kd.student")
 
@@ -109,7 +108,6 @@ def final_run(
     params = {"seed": seed, "scaling": method.scaling, "student": config["student"]["model"],
               "teacher": config["teacher"]["model"], "dataset": config["data"]["name"],
               "epochs": config["student"]["epochs"], **method.tags(), **hp.as_dict()}
-    start = time.perf_counter()
     tags = {"role": "final", "method": method.name, "alpha": str(method.alpha), "seed": str(seed)}
     with job_run(tracking_uri, config["experiment"], f"final/{method.name}/seed{seed}", params=params, tags=tags):
         model, history = setup.train(method, hp, seed=seed, on_epoch=log_epoch, state_path=out / "checkpoint.safetensors")
@@ -124,7 +122,7 @@ def final_run(
             "experiment": config["experiment"], "method": method.name, "divergence": method.divergence,
             "alpha": method.alpha, "beta": hp.beta if method.uses_teacher else 0.0, "T": hp.T, "scaling": method.scaling,
             "lr": hp.lr, "weight_decay": hp.weight_decay, "seed": seed, **test, **fidelity,
-            "epochs": len(history), "wall_time_s": time.perf_counter() - start,
+            "epochs": len(history), "wall_time_s": training_seconds(history),
             "student_params": count_parameters(model), "teacher": config["teacher"]["model"],
             "student": config["student"]["model"],
         }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from renyi_kd.models import count_parameters, create_model, file_sha256, load_we
 from renyi_kd.prepare import Prepared, open_prepared
 from renyi_kd.runtime import Runtime, seed_everything
 from renyi_kd.tracking import job_run, log_epoch
-from renyi_kd.train import FitSpec, fit, predict
+from renyi_kd.train import FitSpec, fit, predict, training_seconds
 
 log = logging.getLogger("renyi_kd.teacher")
 
@@ -46,7 +45,6 @@ def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, track
     model = _build(section, prepared)
     params = {"model": section["model"], "dataset": config["data"]["name"], "seed": spec.seed, "epochs": spec.epochs,
               "optimizer": spec.optimizer, "lr": spec.lr, "weight_decay": spec.weight_decay, "batch_size": spec.batch_size}
-    start = time.perf_counter()
     with job_run(tracking_uri, config["experiment"], "teacher", params=params, tags={"role": "teacher"}):
         history = fit(
             model, prepared.data, prepared.splits["train"], prepared.splits["val"], DistillationLoss(beta=0.0, temperature=1.0),
@@ -66,7 +64,7 @@ def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, track
             "test_ece": test["ece"],
             "val_acc": history[-1]["val_acc"],
             "epochs": spec.epochs,
-            "wall_time_s": time.perf_counter() - start,
+            "wall_time_s": training_seconds(history),
             "weights_sha256": file_sha256(weights),
             "data_fingerprint": prepared.fingerprint,
         }

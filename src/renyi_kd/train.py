@@ -63,6 +63,11 @@ class FitSpec:
         return cls(**{**values, **overrides})
 
 
+def training_seconds(history: list[dict[str, float]]) -> float:
+    """Wall time of all epochs (training and validation), summed over resumed runs too."""
+    return sum(record["seconds"] for record in history)
+
+
 def make_optimizer(model: nn.Module, spec: FitSpec) -> torch.optim.Optimizer:
     if spec.optimizer == "sgd":
         return torch.optim.SGD(

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
@@ -83,17 +84,26 @@ def study_name(config: dict[str, Any], method: str) -> str:
     return f"{config['experiment']}/{method}"
 
 
-def load_study(config: dict[str, Any], exp_dir: Path, method: str) -> optuna.Study:
+def load_study(config: dict[str, Any], exp_dir: Path, method: str, worker: int = 0) -> optuna.Study:
+    """Create or reopen a method's study. The sampler is seeded from the sampler seed, the worker and the
+    number of trials already stored: a fresh single-worker study is exactly reproducible, and a resumed
+    study or a second worker does not replay the random start-up suggestions already tried."""
     tuning = config["tuning"]
     _, epochs = tuning_budget(config, method)
-    return optuna.create_study(
+    study = optuna.create_study(
         study_name=study_name(config, method),
         storage=open_storage(tuning["storage"], exp_dir, method),
-        sampler=make_sampler(tuning["sampler"]),
         pruner=make_pruner(tuning["pruner"], epochs),
         direction="maximize",
         load_if_exists=True,
     )
+    stream = (worker, len(study.get_trials(deepcopy=False)))
+    study.sampler = make_sampler({**tuning["sampler"], "seed": _derived_seed(tuning["sampler"]["seed"], stream)})
+    return study
+
+
+def _derived_seed(seed: int, stream: tuple[int, int]) -> int:
+    return seed if stream == (0, 0) else int(np.random.SeedSequence([seed, *stream]).generate_state(1)[0])
 
 
 def counts_towards_budget(trial: FrozenTrial) -> bool:
@@ -153,6 +163,7 @@ class Objective:
                 )
             except optuna.TrialPruned:
                 mlflow.set_tag("state", "PRUNED")
+                mlflow.end_run(status="KILLED")  # stopped on purpose, not broken
                 raise
             except Exception as error:
                 mlflow.set_tags({"state": "FAIL", FAIL_REASON: repr(error)[:500]})
@@ -184,22 +195,25 @@ def optimize_with_budget(study: optuna.Study, objective: Callable[[optuna.Trial]
             study.tell(trial, state=TrialState.FAIL)
 
 
-def run_worker(config: dict[str, Any], exp_dir: Path, method_name: str, runtime: Runtime, parent_run_id: str) -> None:
+def run_worker(
+    config: dict[str, Any], exp_dir: Path, method_name: str, runtime: Runtime, parent_run_id: str, worker: int = 0
+) -> None:
     """One worker on a method's study (the tune job's own process, or one of its spawned helpers)."""
     from renyi_kd.tracking import connect, tracking_uri
 
     connect(tracking_uri(config["tracking"]["uri"], Path(exp_dir).parent), config["experiment"])
     method = method_from_config(config, method_name)
     objective = Objective(config, exp_dir, method, runtime, parent_run_id)
-    optimize_with_budget(load_study(config, exp_dir, method_name), objective, tuning_budget(config, method_name)[0])
+    study = load_study(config, exp_dir, method_name, worker)
+    optimize_with_budget(study, objective, tuning_budget(config, method_name)[0])
 
 
-def _spawned_worker(config_json: str, exp_dir: str, method: str, threads: int, parent_run_id: str) -> None:
+def _spawned_worker(config_json: str, exp_dir: str, method: str, threads: int, parent_run_id: str, worker: int) -> None:
     from renyi_kd.runtime import configure_logging
 
     configure_logging()
     config = json.loads(config_json)
-    run_worker(config, Path(exp_dir), method, Runtime.from_config(config["runtime"], threads), parent_run_id)
+    run_worker(config, Path(exp_dir), method, Runtime.from_config(config["runtime"], threads), parent_run_id, worker)
 
 
 def trials_frame(study: optuna.Study) -> pd.DataFrame:
@@ -263,8 +277,13 @@ def tune(config: dict[str, Any], exp_dir: Path, method_name: str, runtime: Runti
         close_stale_children(parent.info.run_id)
         extra = config["tuning"]["n_workers"] - 1
         context = multiprocessing.get_context("spawn")
-        workers = [context.Process(target=_spawned_worker, args=(json.dumps(config), str(exp_dir), method.name, threads,
-                                                                   parent.info.run_id)) for _ in range(extra)]
+        workers = [
+            context.Process(
+                target=_spawned_worker,
+                args=(json.dumps(config), str(exp_dir), method.name, threads, parent.info.run_id, index + 1),
+            )
+            for index in range(extra)
+        ]
         for worker in workers:
             worker.start()
         run_worker(config, exp_dir, method.name, runtime, parent.info.run_id)

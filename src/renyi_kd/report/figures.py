@@ -145,10 +145,13 @@ class _AlphaAxis:
             return self.inf
         return alpha
 
-    def apply(self, ax: plt.Axes, ticks: Sequence[float] | None = None) -> None:
+    def apply(self, ax: plt.Axes, ticks: Sequence[float] | None = None, *, narrow: bool = False) -> None:
+        """Ticks at the orders shown; on a ``narrow`` panel only 0, 1, inf and the extremes carry labels."""
         ax.set_xscale("log")
         ticks = sorted(set(self.alphas if ticks is None else ticks))
-        ax.set_xticks([self.position(a) for a in ticks], [_alpha_label(a) for a in ticks])
+        finite = [a for a in ticks if 0 < a < math.inf]
+        labelled = {0.0, 1.0, math.inf, min(finite, default=1.0), max(finite, default=1.0)} if narrow else set(ticks)
+        ax.set_xticks([self.position(a) for a in ticks], [_alpha_label(a) if a in labelled else "" for a in ticks])
         ax.minorticks_off()
         ax.set_xlabel(r"Rényi order $\alpha$")
         for alpha, edge in ((0.0, self.zero), (math.inf, self.inf)):
@@ -329,7 +332,7 @@ def tuned_vs_alpha_figure(tuned: pd.DataFrame, out_dir: Path, palette: Palette) 
             ax.plot(xs, part[column], color="0.75", lw=0.8, zorder=1)
             for x, (_, row) in zip(xs, part.iterrows()):
                 ax.plot(x, row[column], "o", color=_colour(palette, row["method"]), ms=4.5, mec="white", mew=0.5)
-            axis.apply(ax)
+            axis.apply(ax, narrow=True)
             ax.set_ylabel(label)
             if column == "T":
                 ax.set_yscale("log")
