@@ -1,6 +1,9 @@
 # Two commands a newcomer needs: `make run` (the whole benchmark on config.yaml) and `make test`.
 # Both create .venv and install the pinned dependency set (constraints.txt) when it is missing or stale.
 
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -16,7 +19,8 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[test]'
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[test]' 2>&1 \
+	  | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 	touch $@
 
 # pdflatex for the test that compiles the generated .tex tables (Debian packages; needs root and apt).
