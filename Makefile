@@ -31,6 +31,8 @@ tex:
 
 run: setup
 	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+	@$(BIN)/python -c "import yaml; e = yaml.safe_load(open('config.yaml'))['experiment']; \
+	  print(f'\nMain table: results/{e}/report/tables/main.md\nReport:     results/{e}/report/report.md\nRuns:       make ui')"
 
 test: setup tex
 	$(BIN)/python -m pytest
