@@ -369,3 +369,39 @@ def test_first_argument_gradient_is_accurate_next_to_order_one(pair, delta: floa
     # alpha/(alpha-1) (w - p): no 1/delta blow-up of rounding errors
     expected = reference_first_argument_gradient(v.detach(), z, 1.0 + delta)
     torch.testing.assert_close(v.grad, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
+def test_gradient_survives_when_the_student_is_close_to_the_teacher(alpha: float) -> None:
+    # D rounds to tiny negative values here; clamping the value must not zero the gradient.
+    g = torch.Generator().manual_seed(5)
+    v = 10 * torch.randn(1000, 10, generator=g)
+    z = (v + 1e-3 * torch.randn(1000, 10, generator=g)).requires_grad_()
+    renyi_divergence(v, z, alpha, 4.0).sum().backward()
+    p, q = F.softmax(v.double() / 4, -1), F.softmax(z.detach().double() / 4, -1)
+    tilted = p**alpha * q ** (1 - alpha)
+    expected = (q - tilted / tilted.sum(-1, keepdim=True)) / 4  # thesis eq. (1.8)
+    assert (z.grad.abs().sum(-1) > 0).all()
+    torch.testing.assert_close(z.grad.double(), expected, rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 0.7, 1.0, 2.0, INF])
+def test_a_class_impossible_for_both_is_ignored(alpha: float) -> None:
+    v = torch.tensor([[2.0, 1.0, -INF, 0.0]], dtype=torch.float64, requires_grad=True)
+    z = torch.tensor([[1.0, 0.0, -INF, 3.0]], dtype=torch.float64, requires_grad=True)
+    d = renyi_divergence(v, z, alpha)
+    expected = renyi_divergence(v.detach()[:, [0, 1, 3]], z.detach()[:, [0, 1, 3]], alpha)
+    torch.testing.assert_close(d.detach(), expected)
+    grads = torch.autograd.grad(d.sum(), [v, z], allow_unused=True)  # D_0 does not depend on v
+    assert all(torch.isfinite(g).all() for g in grads if g is not None)
+
+
+@pytest.mark.parametrize(("alpha", "scale", "temperature"), [(1e8, 30.0, 1.0), (1e7, 1e4, 20.0), (1e4, 3.0, 1.0)])
+def test_very_large_orders_have_finite_gradients(alpha: float, scale: float, temperature: float) -> None:
+    g = torch.Generator().manual_seed(6)
+    v = (scale * torch.randn(64, 10, generator=g)).requires_grad_()
+    z = (scale * torch.randn(64, 10, generator=g)).requires_grad_()
+    d = renyi_divergence(v, z, alpha, temperature)
+    d.sum().backward()
+    assert torch.isfinite(d).all() and torch.isfinite(v.grad).all() and torch.isfinite(z.grad).all()
+    torch.testing.assert_close(d, renyi_divergence(v.detach(), z.detach(), INF, temperature), rtol=1e-3, atol=1e-2)

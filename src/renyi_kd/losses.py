@@ -84,9 +84,9 @@ def _log_probs(logits: Tensor, temperature: float) -> Tensor:
 
 
 def _kl(log_p: Tensor, log_q: Tensor) -> Tensor:
-    """KL(P || Q) = sum_i p_i (log p_i - log q_i), with 0 log 0 = 0."""
-    terms = log_p.exp() * (log_p - log_q)
-    return torch.where(torch.isneginf(log_p), torch.zeros_like(terms), terms).sum(-1)
+    """KL(P || Q) = sum_i p_i (log p_i - log q_i), with 0 log 0 = 0 (in the value and in the gradient)."""
+    ratio = torch.where(torch.isneginf(log_p), torch.zeros_like(log_p), _log_ratio(log_p, log_q))
+    return (log_p.exp() * ratio).sum(-1)
 
 
 class _RenyiFiniteOrder(torch.autograd.Function):
@@ -108,6 +108,8 @@ class _RenyiFiniteOrder(torch.autograd.Function):
     def forward(ctx, log_p: Tensor, log_q: Tensor, alpha: float) -> Tensor:  # type: ignore[override]
         d = alpha - 1.0
         log_terms = alpha * log_p + (1.0 - alpha) * log_q  # log(p_i^alpha q_i^(1-alpha)); -inf where p_i = 0
+        if alpha > 1.0:  # -inf + inf where p_i = q_i = 0: that class carries no mass
+            log_terms = log_terms.nan_to_num(nan=-math.inf, posinf=math.inf, neginf=-math.inf)
         log_z = torch.logsumexp(log_terms, dim=-1)
         near = log_z.abs() < _SERIES_LOG_Z
         if near.all():  # the common case late in training, when the student is close to the teacher
@@ -125,15 +127,24 @@ class _RenyiFiniteOrder(torch.autograd.Function):
         log_p, log_q, log_terms, divergence = ctx.saved_tensors
         alpha, d = ctx.alpha, ctx.alpha - 1.0
         grad, divergence = grad.unsqueeze(-1), divergence.unsqueeze(-1)
-        log_tilted = log_terms - d * divergence  # log w, w = p^alpha q^(1-alpha) / Z
+        tilted = torch.softmax(log_terms, dim=-1)  # w, normalised without going through D (large alpha)
         grad_p = grad_q = None
         if ctx.needs_input_grad[1]:
-            grad_q = grad * (log_q.exp() - log_tilted.exp())
+            grad_q = grad * (log_q.exp() - tilted)
         if ctx.needs_input_grad[0]:
-            # w - p = p (e^x - 1) with x = d (r - D)
-            x = d * (log_p - log_q - divergence)
-            grad_p = grad * (alpha / d) * _p_expm1(log_p.exp(), log_tilted, x)
+            p = log_p.exp()
+            if abs(d) < 0.5:  # w - p = p (e^x - 1), x = d (r - D): no cancellation as alpha -> 1
+                x = d * _log_ratio(log_p, log_q).sub(divergence)
+                difference = _p_expm1(p, log_terms - d * divergence, x)
+            else:
+                difference = tilted - p
+            grad_p = grad * (alpha / d) * difference
         return grad_p, grad_q, None
+
+
+def _log_ratio(log_p: Tensor, log_q: Tensor) -> Tensor:
+    """log p - log q, with 0 where both are zero (-inf - -inf) instead of NaN: such a class carries no mass."""
+    return torch.where(torch.isneginf(log_p) & torch.isneginf(log_q), torch.zeros_like(log_p), log_p - log_q)
 
 
 def _p_expm1(p: Tensor, log_p_exp: Tensor, x: Tensor) -> Tensor:
@@ -152,7 +163,7 @@ def _log1p_series(log_p: Tensor, log_q: Tensor, log_terms: Tensor, d: float) -> 
 
     Only called for rows with |log Z| < 1/2, where every p_i e^(d r_i) <= Z stays finite.
     """
-    terms = _p_expm1(log_p.exp(), log_terms, d * (log_p - log_q))
+    terms = _p_expm1(log_p.exp(), log_terms, d * _log_ratio(log_p, log_q))
     return torch.log1p(terms.sum(-1))
 
 
@@ -169,15 +180,17 @@ def _renyi_order_zero(log_p: Tensor, log_q: Tensor) -> Tensor:
 
 
 def _renyi_from_log_probs(log_p: Tensor, log_q: Tensor, alpha: float) -> Tensor:
-    # Every order is >= 0 in exact arithmetic; clamping removes rounding noise of order eps around P = Q.
-    return _renyi_unclamped(log_p, log_q, alpha).clamp_min(0.0)
+    # Every order is >= 0 in exact arithmetic: the value is clamped to remove rounding noise around P = Q,
+    # but the gradient is passed through, since it is not zero there (only the rounded value is).
+    divergence = _renyi_unclamped(log_p, log_q, alpha)
+    return divergence + (divergence.clamp_min(0.0) - divergence).detach()
 
 
 def _renyi_unclamped(log_p: Tensor, log_q: Tensor, alpha: float) -> Tensor:
     if alpha == 0.0:
         return _renyi_order_zero(log_p, log_q)
     if math.isinf(alpha):
-        return (log_p - log_q).amax(dim=-1)
+        return _log_ratio(log_p, log_q).amax(dim=-1)
     if alpha == 1.0:
         return _kl(log_p, log_q)
     if alpha < 0.5:
