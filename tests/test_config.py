@@ -51,6 +51,9 @@ def test_default_config_is_valid_and_gets_defaults() -> None:
         (changed("seeds", [0, 0]), "seeds", "non-unique"),
         (changed("teacher/epochs", "ten"), "teacher.epochs", "not of type"),
         (changed("methods/ce", {"divergence": "renyi"}), "methods.ce.divergence", "no divergence"),
+        (changed("methods/renyi-ainf", None), "methods.renyi-ainf.scaling", "identically zero"),
+        (changed("methods/renyi-a0", {"scaling": "hinton"}), "methods.renyi-a0.scaling", "identically zero"),
+        (changed("tuning/seed", 3), "tuning.seed", "also a final seed"),
     ],
 )
 def test_bad_config_names_the_key(config: dict, key: str, words: str) -> None:
@@ -74,7 +77,8 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 
 def test_methods_are_data() -> None:
-    config = validate_config(changed("methods", {"ce": None, "kl": None, "renyi-a0": None, "renyi-ainf": None,
+    config = validate_config(changed("methods", {"ce": None, "kl": None, "renyi-a0": None,
+                                                 "renyi-ainf": {"scaling": "hinton"},
                                                  "renyi-a2": {"beta": 0.5, "scaling": "hinton"}}))
     ce = method_from_config(config, "ce")
     assert not ce.uses_teacher and ce.loss_params()["beta"] == 0.0

@@ -105,3 +105,24 @@ def test_weights_round_trip(tmp_path: Path) -> None:
     assert load_weights(other, tmp_path / "w.safetensors") == {"note": "x"}
     for a, b in zip(model.state_dict().values(), other.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_a_checkpoint_made_with_other_settings_is_not_resumed(digits, tmp_path: Path) -> None:
+    class Killed(Exception):
+        pass
+
+    def kill_after_second_epoch(record: dict) -> None:
+        if record["epoch"] == 2:
+            raise Killed
+
+    state = tmp_path / "checkpoint.safetensors"
+    with pytest.raises(Killed):
+        train(digits, state_path=state, on_epoch=kill_after_second_epoch)
+    epochs_seen = []
+    kd = DistillationLoss(alpha=2.0, beta=0.5, temperature=4.0)  # another loss, e.g. after a config change
+    data, splits = digits
+    seed_everything(SPEC.seed)
+    fit(create_model("test_resnet", in_chans=1, num_classes=10), data, splits["transfer"], splits["val"][:100],
+        DistillationLoss(beta=0.0, temperature=1.0), spec=SPEC, runtime=RUNTIME, state_path=state,
+        state_key=repr(kd), on_epoch=lambda r: epochs_seen.append(r["epoch"]))
+    assert epochs_seen == [1, 2, 3]  # started afresh

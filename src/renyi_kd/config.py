@@ -143,6 +143,12 @@ def _check_data_paths(config: dict[str, Any]) -> None:
 
 def _check_tuning(config: dict[str, Any]) -> None:
     tuning = config["tuning"]
+    if tuning["enabled"] and tuning["seed"] in config["seeds"]:
+        raise ConfigError(
+            "tuning.seed",
+            f"{tuning['seed']} is also a final seed: that final run would be the very model its study picked on "
+            "validation data (a winner's-curse bias on one paired seed); choose a seed outside `seeds`",
+        )
     for name, space in tuning["search_space"].items():
         if space["low"] >= space["high"]:
             raise ConfigError(f"tuning.search_space.{name}", f"low {space['low']} must be below high {space['high']}")
@@ -194,13 +200,20 @@ def method_from_config(config: dict[str, Any], name: str) -> Method:
     alpha = float(entry.get("alpha", named_alpha))
     if named_alpha is not None and not math.isclose(alpha, named_alpha):
         raise ConfigError(f"{key}.alpha", f"{alpha} contradicts the method name (alpha {named_alpha})")
+    scaling = entry.get("scaling", defaults.get("scaling", "thesis"))
+    if (scaling == "thesis" and math.isinf(alpha)) or (scaling == "hinton" and alpha == 0.0):
+        raise ConfigError(
+            f"{key}.scaling",
+            f"with alpha {alpha} the {scaling} scaling makes the soft term identically zero "
+            f"(T^2/alpha = 0 at alpha = inf; D_0 = 0 for full-support softmax): use the other scaling",
+        )
     return Method(
         name=name,
         divergence=divergence,
         alpha=alpha,
         beta=float(entry.get("beta", defaults.get("beta", 0.7))),
         T=float(entry.get("T", defaults.get("T", 4.0))),
-        scaling=entry.get("scaling", defaults.get("scaling", "thesis")),
+        scaling=scaling,
     )
 
 

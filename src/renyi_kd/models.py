@@ -9,6 +9,7 @@ from typing import Any
 
 import timm
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -59,11 +60,8 @@ def save_weights(model: nn.Module, path: str | Path, metadata: dict[str, Any] | 
 
 def load_weights(model: nn.Module, path: str | Path) -> dict[str, Any]:
     """Load weights saved by :func:`save_weights` into ``model``; return their metadata."""
-    from safetensors import safe_open
-
     model.load_state_dict(load_file(str(path)))
-    with safe_open(str(path), framework="pt") as handle:
-        return json.loads((handle.metadata() or {}).get(_STATE_KEY, "{}"))
+    return _header(path)
 
 
 def save_training_state(
@@ -80,17 +78,26 @@ def save_training_state(
             else:
                 scalars.setdefault(str(index), {})[key] = value
     tensors["rng.torch"] = torch.get_rng_state()
+    if torch.cuda.is_available():
+        tensors["rng.cuda"] = torch.cuda.get_rng_state()
     header = {"meta": meta, "param_groups": optim["param_groups"], "optim_scalars": scalars}
     _atomic_save(tensors, Path(path), {_STATE_KEY: json.dumps(header)})
 
 
+def _header(path: str | Path) -> dict[str, Any]:
+    with safe_open(str(path), framework="pt") as handle:
+        return json.loads((handle.metadata() or {}).get(_STATE_KEY, "{}"))
+
+
+def read_training_meta(path: str | Path) -> dict[str, Any]:
+    """The ``meta`` of a training state file, without loading its tensors."""
+    return _header(path).get("meta", {})
+
+
 def load_training_state(path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
     """Restore what :func:`save_training_state` wrote; return its ``meta``."""
-    from safetensors import safe_open
-
     tensors = load_file(str(path))
-    with safe_open(str(path), framework="pt") as handle:
-        header = json.loads(handle.metadata()[_STATE_KEY])
+    header = _header(path)
     model.load_state_dict({k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")})
     state: dict[int, dict[str, Any]] = {}
     for key, value in tensors.items():
@@ -101,4 +108,6 @@ def load_training_state(path: str | Path, model: nn.Module, optimizer: torch.opt
         state.setdefault(int(index), {}).update(values)
     optimizer.load_state_dict({"state": state, "param_groups": header["param_groups"]})
     torch.set_rng_state(tensors["rng.torch"])
+    if "rng.cuda" in tensors and torch.cuda.is_available():
+        torch.cuda.set_rng_state(tensors["rng.cuda"])
     return header["meta"]

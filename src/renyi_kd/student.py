@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from renyi_kd.config import Method, method_from_config
-from renyi_kd.files import read_json, write_json
+from renyi_kd.files import digest, read_json, write_json
 from renyi_kd.logits import TeacherLogits
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.metrics import classification_metrics, fidelity_metrics
@@ -86,11 +86,13 @@ class StudentSetup:
             pretrained_file=section["pretrained_file"],
             model_kwargs=section["model_kwargs"],
         )
-        criterion = DistillationLoss(**method.loss_params(beta=hp.beta, T=hp.T))
+        loss_params = method.loss_params(beta=hp.beta, T=hp.T)
         history = fit(
-            model, self.prepared.data, self.prepared.splits["transfer"], self.prepared.splits["val"], criterion,
-            spec=spec, runtime=self.runtime, soft_targets=self.teacher if method.uses_teacher else None,
-            state_path=state_path, on_epoch=on_epoch, description=f"{method.name} seed {seed}",
+            model, self.prepared.data, self.prepared.splits["transfer"], self.prepared.splits["val"],
+            DistillationLoss(**loss_params), spec=spec, runtime=self.runtime,
+            soft_targets=self.teacher if method.uses_teacher else None, state_path=state_path,
+            state_key=digest(section, loss_params, self.prepared.fingerprint, self.teacher.meta),
+            on_epoch=on_epoch, description=f"{method.name} seed {seed}",
         )
         return model, history
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from renyi_kd.files import read_json, write_json
+from renyi_kd.files import digest, read_json, write_json
 from renyi_kd.logits import SPLITS, save_logits
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.metrics import classification_metrics
@@ -48,7 +48,8 @@ def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, track
     with job_run(tracking_uri, config["experiment"], "teacher", params=params, tags={"role": "teacher"}):
         history = fit(
             model, prepared.data, prepared.splits["train"], prepared.splits["val"], DistillationLoss(beta=0.0, temperature=1.0),
-            spec=spec, runtime=runtime, state_path=out / "checkpoint.safetensors", on_epoch=log_epoch, description="teacher",
+            spec=spec, runtime=runtime, state_path=out / "checkpoint.safetensors",
+            state_key=digest(section, prepared.fingerprint), on_epoch=log_epoch, description="teacher",
         )
         test_logits, test_targets = predict(
             model, prepared.data, prepared.splits["test"], batch_size=spec.batch_size, runtime=runtime

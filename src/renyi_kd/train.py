@@ -21,7 +21,8 @@ from tqdm.auto import tqdm
 
 from renyi_kd.data import ImageData, make_loader
 from renyi_kd.metrics import classification_metrics
-from renyi_kd.models import load_training_state, save_training_state
+from renyi_kd.files import digest
+from renyi_kd.models import load_training_state, read_training_meta, save_training_state
 from renyi_kd.runtime import Runtime
 
 log = logging.getLogger("renyi_kd.train")
@@ -134,20 +135,27 @@ def fit(
     runtime: Runtime,
     soft_targets: SoftTargets | None = None,
     state_path: Path | None = None,
+    state_key: str = "",
     on_epoch: EpochCallback | None = None,
     description: str = "train",
 ) -> list[dict[str, float]]:
     """Train ``model`` (created after seeding) for ``spec.epochs``; return one record per epoch.
 
     Records hold ``epoch, lr, train_loss, val_acc, val_nll, val_ece, seconds``. No test data is read here.
+    A checkpoint at ``state_path`` is resumed only if it was made with the same ``spec`` and ``state_key``
+    (the caller's digest of the loss, data and teacher); one made with other settings is discarded.
     """
     model = runtime.prepare_model(model)
     optimizer = make_optimizer(model, spec)
     scaler = torch.amp.GradScaler("cuda", enabled=runtime.needs_grad_scaler)
+    key = digest(vars(spec), state_key)
     history: list[dict[str, float]] = []
     if state_path is not None and state_path.exists():
-        history = load_training_state(state_path, model, optimizer)["history"]
-        log.info("%s: resuming after epoch %d from %s", description, len(history), state_path)
+        if read_training_meta(state_path).get("key") == key:
+            history = load_training_state(state_path, model, optimizer)["history"]
+            log.info("%s: resuming after epoch %d from %s", description, len(history), state_path)
+        else:
+            log.warning("%s: %s was made with other settings; starting afresh", description, state_path)
 
     epochs = range(len(history), spec.epochs)
     bar = tqdm(epochs, desc=description, disable=not runtime.progress_bar, leave=False)
@@ -178,5 +186,5 @@ def fit(
         if on_epoch is not None:
             on_epoch(record)
         if state_path is not None:
-            save_training_state(state_path, model, optimizer, {"history": history})
+            save_training_state(state_path, model, optimizer, {"history": history, "key": key})
     return history

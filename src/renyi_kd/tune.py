@@ -24,7 +24,7 @@ import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
 from renyi_kd.config import Method, method_from_config, tuning_budget
-from renyi_kd.files import write_json, write_text
+from renyi_kd.files import digest, read_json, write_json, write_text
 from renyi_kd.runtime import Runtime
 from renyi_kd.student import Hyperparameters, StudentSetup
 
@@ -42,16 +42,10 @@ def tune_dir(exp_dir: Path, method: str) -> Path:
 def open_storage(spec: str | None, exp_dir: Path, method: str) -> optuna.storages.BaseStorage:
     """A journal file per study by default (safe for several processes on one host); an RDB URL on clusters."""
     if spec:
-        return optuna.storages.RDBStorage(
-            spec, heartbeat_interval=60, grace_period=180, heartbeat_stale_trial_callback=_exclude_stale
-        )
+        return optuna.storages.RDBStorage(spec)
     path = tune_dir(exp_dir, method) / "study.journal"
     path.parent.mkdir(parents=True, exist_ok=True)
     return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
-
-
-def _exclude_stale(study: optuna.Study, trial: FrozenTrial) -> None:
-    study._storage.set_trial_user_attr(trial._trial_id, EXCLUDED, "interrupted: its worker stopped sending heartbeats")
 
 
 def make_sampler(settings: dict[str, Any]) -> optuna.samplers.TPESampler:
@@ -80,8 +74,15 @@ def make_pruner(settings: dict[str, Any], epochs: int) -> optuna.pruners.BasePru
     return optuna.pruners.NopPruner()
 
 
-def study_name(config: dict[str, Any], method: str) -> str:
-    return f"{config['experiment']}/{method}"
+def study_name(config: dict[str, Any], exp_dir: Path, method: str) -> str:
+    """``{experiment}/{method}/{digest}``: the digest covers everything a trial's outcome depends on (search
+    space, epochs, sampler, pruner, student, method, data and teacher) but not the number of trials, so a
+    changed setting starts a new study while a larger budget extends the existing one."""
+    tuning = {k: v for k, v in config["tuning"].items() if k not in ("n_trials", "n_workers", "storage", "per_method")}
+    teacher = read_json(Path(exp_dir) / "teacher" / "metrics.json")
+    key = digest(tuning, tuning_budget(config, method)[1], config["student"], method_from_config(config, method),
+                 teacher["weights_sha256"], teacher["data_fingerprint"])
+    return f"{config['experiment']}/{method}/{key[:12]}"
 
 
 def load_study(config: dict[str, Any], exp_dir: Path, method: str, worker: int = 0) -> optuna.Study:
@@ -91,7 +92,7 @@ def load_study(config: dict[str, Any], exp_dir: Path, method: str, worker: int =
     tuning = config["tuning"]
     _, epochs = tuning_budget(config, method)
     study = optuna.create_study(
-        study_name=study_name(config, method),
+        study_name=study_name(config, exp_dir, method),
         storage=open_storage(tuning["storage"], exp_dir, method),
         pruner=make_pruner(tuning["pruner"], epochs),
         direction="maximize",
@@ -113,8 +114,8 @@ def counts_towards_budget(trial: FrozenTrial) -> bool:
 
 
 def fail_interrupted_trials(study: optuna.Study) -> int:
-    """Trials left RUNNING by a killed job: failed and given back to the budget. Journal storage only:
-    it has no heartbeat, and the tune job is the only one working on its study when it starts."""
+    """Trials left RUNNING by a killed job or worker: failed and given back to the budget. Called when no
+    worker of the study is running (the tune job owns its study), so every RUNNING trial is an orphan."""
     stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     for trial in stale:
         study._storage.set_trial_user_attr(trial._trial_id, EXCLUDED, "interrupted: left RUNNING by a killed job")
@@ -179,7 +180,7 @@ def optimize_with_budget(study: optuna.Study, objective: Callable[[optuna.Trial]
         ahead = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number
                  and (t.state == TrialState.RUNNING or counts_towards_budget(t))]
         if len(ahead) >= n_trials:  # another worker took the last place first
-            study._storage.set_trial_user_attr(trial._trial_id, EXCLUDED, "over budget: started after the last place was taken")
+            trial.set_user_attr(EXCLUDED, "over budget: started after the last place was taken")
             study.tell(trial, state=TrialState.FAIL)
             break
         try:
@@ -262,36 +263,36 @@ def tune(config: dict[str, Any], exp_dir: Path, method_name: str, runtime: Runti
     from renyi_kd.tracking import close_stale_children, job_run, tracking_uri
 
     method = method_from_config(config, method_name)
+    n_trials, epochs = tuning_budget(config, method.name)
     out = tune_dir(exp_dir, method.name)
     study = load_study(config, exp_dir, method.name)
-    if not config["tuning"]["storage"]:
-        interrupted = fail_interrupted_trials(study)
-        if interrupted:
-            log.info("study %s: %d interrupted trial(s) failed and given back to the budget", study.study_name, interrupted)
+    _give_back_interrupted(study)
     uri = tracking_uri(config["tracking"]["uri"], Path(exp_dir).parent)
-    params = {"method": method.name, "alpha": method.alpha, "n_trials": tuning_budget(config, method.name)[0],
-              "epochs": tuning_budget(config, method.name)[1], "sampler_seed": config["tuning"]["sampler"]["seed"],
+    params = {"method": method.name, "alpha": method.alpha, "study": study.study_name, "n_trials": n_trials,
+              "epochs": epochs, "sampler_seed": config["tuning"]["sampler"]["seed"],
               "pruner": config["tuning"]["pruner"]["name"]}
     with job_run(uri, config["experiment"], f"tune/{method.name}", params=params,
                  tags={"role": "tune", "method": method.name}) as parent:
         close_stale_children(parent.info.run_id)
-        extra = config["tuning"]["n_workers"] - 1
         context = multiprocessing.get_context("spawn")
         workers = [
             context.Process(
                 target=_spawned_worker,
                 args=(json.dumps(config), str(exp_dir), method.name, threads, parent.info.run_id, index + 1),
             )
-            for index in range(extra)
+            for index in range(config["tuning"]["n_workers"] - 1)
         ]
         for worker in workers:
             worker.start()
         run_worker(config, exp_dir, method.name, runtime, parent.info.run_id)
         for worker in workers:
             worker.join()
+        if any(worker.exitcode != 0 for worker in workers):  # a crashed helper leaves its trial RUNNING
+            log.warning("a worker of study %s stopped with an error; finishing its share here", study.study_name)
+            _give_back_interrupted(study)
+            run_worker(config, exp_dir, method.name, runtime, parent.info.run_id)
         summary = summarize(config, method, study)
-        trials = trials_frame(study)
-        write_text(out / "trials.csv", trials.to_csv(index=False))
+        write_text(out / "trials.csv", trials_frame(study).to_csv(index=False))
         write_json(out / "best.json", summary)
         mlflow.log_params({f"best_{k}": v for k, v in summary["params"].items()})
         mlflow.log_metrics({"best_val_acc": summary["value"], "epochs_trained": summary["epochs_trained"],
@@ -305,3 +306,9 @@ def tune(config: dict[str, Any], exp_dir: Path, method_name: str, runtime: Runti
     log.info("%s: best val_acc %.4f with %s (%d/%d epochs trained)", method.name, summary["value"], summary["params"],
              summary["epochs_trained"], summary["epochs_budget"])
     return out / "best.json"
+
+
+def _give_back_interrupted(study: optuna.Study) -> None:
+    interrupted = fail_interrupted_trials(study)
+    if interrupted:
+        log.info("study %s: %d interrupted trial(s) failed and given back to the budget", study.study_name, interrupted)

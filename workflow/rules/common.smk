@@ -7,6 +7,13 @@ def stage_config(*sections):
     return json.dumps({key: config[key] for key in ("experiment", "runtime", "tracking", *sections)})
 
 
+def method_config(wildcards, *sections):
+    """As stage_config, with only this method's entry: adding or changing another method reruns nothing here."""
+    subset = json.loads(stage_config(*sections))
+    subset["methods"] = {wildcards.method: config["methods"][wildcards.method]}
+    return json.dumps(subset)
+
+
 def tuned_params(wildcards):
     """best.json of the method's study when tuning is on; final runs use the config's values otherwise."""
     return {"best": f"{RESULTS}/tune/{wildcards.method}/best.json"} if TUNE else {}

@@ -10,7 +10,7 @@ rule final:
         metrics=f"{RESULTS}/final/{{method}}/seed{{seed}}/metrics.json",
         history=f"{RESULTS}/final/{{method}}/seed{{seed}}/history.csv",
     params:
-        config=stage_config("data", "teacher", "student", "distillation", "methods"),
+        config=lambda wildcards: method_config(wildcards, "data", "teacher", "student", "distillation"),
         exp_dir=RESULTS,
         tuned=lambda wildcards, input: f"--params {input.best}" if TUNE else "",
     log:

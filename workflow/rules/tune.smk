@@ -8,7 +8,7 @@ rule tune:
         best=f"{RESULTS}/tune/{{method}}/best.json",
         trials=f"{RESULTS}/tune/{{method}}/trials.csv",
     params:
-        config=stage_config("data", "teacher", "student", "distillation", "methods", "tuning"),
+        config=lambda wildcards: method_config(wildcards, "data", "teacher", "student", "distillation", "tuning"),
         exp_dir=RESULTS,
         threads=config["runtime"]["threads"],
     log:
