@@ -213,12 +213,10 @@ def renyi_divergence(p_logits: Tensor, q_logits: Tensor, alpha: float, temperatu
     return _renyi_from_log_probs(_log_probs(p_logits, temperature), _log_probs(q_logits, temperature), alpha)
 
 
-def _scale(scaling: str, temperature: float, alpha: float) -> float:
-    if scaling == "thesis":
-        return temperature**2 / alpha
-    if scaling == "hinton":
-        return temperature**2
-    raise ValueError(f"scaling must be one of {SCALINGS}, got scaling={scaling!r}")
+def _check_scaling(scaling: str) -> str:
+    if scaling not in SCALINGS:
+        raise ValueError(f"scaling must be one of {SCALINGS}, got scaling={scaling!r}")
+    return scaling
 
 
 def renyi_soft_term(
@@ -236,15 +234,15 @@ def renyi_soft_term(
     """
     alpha = _check_order(alpha)
     temperature = _check_temperature(temperature)
-    if scaling not in SCALINGS:
-        raise ValueError(f"scaling must be one of {SCALINGS}, got scaling={scaling!r}")
+    _check_scaling(scaling)
     _check_pair(teacher_logits, student_logits, "teacher_logits", "student_logits")
     log_p = _log_probs(teacher_logits, temperature)
     log_q = _log_probs(student_logits, temperature)
     if scaling == "thesis" and alpha < 0.5:
         reverse_order = 1.0 - alpha
         return temperature**2 / reverse_order * _renyi_from_log_probs(log_q, log_p, reverse_order).mean()
-    return _scale(scaling, temperature, alpha) * _renyi_from_log_probs(log_p, log_q, alpha).mean()
+    scale = temperature**2 / alpha if scaling == "thesis" else temperature**2
+    return scale * _renyi_from_log_probs(log_p, log_q, alpha).mean()
 
 
 class SoftTerm(Protocol):
@@ -355,8 +353,7 @@ class DistillationLoss(torch.nn.Module):
         # Validate once, eagerly, so a bad configuration fails before training starts.
         _check_beta(beta)
         _check_temperature(temperature)
-        if scaling not in SCALINGS:
-            raise ValueError(f"scaling must be one of {SCALINGS}, got scaling={scaling!r}")
+        _check_scaling(scaling)
         if divergence not in SOFT_TERMS:
             raise ValueError(f"divergence must be one of {sorted(SOFT_TERMS)}, got divergence={divergence!r}")
         if "alpha" in params:
@@ -380,5 +377,7 @@ class DistillationLoss(torch.nn.Module):
         )
 
     def extra_repr(self) -> str:
-        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        return f"divergence={self.divergence}, {params}, beta={self.beta}, T={self.temperature}, scaling={self.scaling}"
+        params = [f"{k}={v}" for k, v in self.params.items()]
+        fields = [f"divergence={self.divergence}", *params, f"beta={self.beta}", f"T={self.temperature}",
+                  f"scaling={self.scaling}"]
+        return ", ".join(fields)

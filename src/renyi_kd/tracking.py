@@ -35,14 +35,15 @@ def _client(uri: str):
 
 
 def connect(uri: str, experiment: str):
-    """Point this process at the store and the (existing) experiment; return a client."""
+    """Point this process at the store and the (existing) experiment; return (client, experiment id)."""
     import mlflow
 
     client = _client(uri)
-    if client.get_experiment_by_name(experiment) is None:
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
         raise RuntimeError(f"MLflow experiment {experiment!r} does not exist at {uri}: run init_tracking first")
-    mlflow.set_experiment(experiment)
-    return client
+    mlflow.set_experiment(experiment_id=found.experiment_id)
+    return client, found.experiment_id
 
 
 def init_tracking(uri: str, experiment: str, artifact_root: str | Path | None) -> str:
@@ -73,11 +74,10 @@ def job_run(
     """The MLflow run of job ``job`` (e.g. ``final/kl/seed0``): resumed if unfinished with the same params."""
     import mlflow
 
-    client = connect(uri, experiment)
-    found = client.get_experiment_by_name(experiment)
+    client, experiment_id = connect(uri, experiment)
     params = _stringify(params or {})
     previous = client.search_runs(
-        [found.experiment_id], filter_string=f"tags.`{JOB_TAG}` = '{job}'", order_by=["attributes.start_time DESC"]
+        [experiment_id], filter_string=f"tags.`{JOB_TAG}` = '{job}'", order_by=["attributes.start_time DESC"]
     )
     resume = next(
         (r for r in previous if r.info.status != "FINISHED" and r.data.params.items() <= params.items()), None
@@ -93,7 +93,7 @@ def job_run(
         active = mlflow.start_run(run_id=resume.info.run_id)
     else:
         active = mlflow.start_run(
-            experiment_id=found.experiment_id, run_name=run_name or job, tags=all_tags,
+            experiment_id=experiment_id, run_name=run_name or job, tags=all_tags,
             parent_run_id=parent_run_id, nested=parent_run_id is not None,
         )
     with active as run:

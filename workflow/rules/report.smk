@@ -11,7 +11,9 @@ rule report:
         hyperparameters=report(
             f"{RESULTS}/report/tables/hyperparameters.md", caption="../report/hyperparameters.rst", category="Tables"
         ),
-        tables=multiext(f"{RESULTS}/report/tables/main", ".tex", ".csv"),
+        tables=expand(f"{RESULTS}/report/tables/{{table}}.{{ext}}", table=["main", "hyperparameters", "models"],
+                      ext=["tex", "csv"]),
+        models=f"{RESULTS}/report/tables/models.md",
         figures=report(
             directory(f"{RESULTS}/report/figures"),
             patterns=["{name}.png"],
