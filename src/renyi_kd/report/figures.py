@@ -366,7 +366,7 @@ def optuna_landscape_figure(trials: pd.DataFrame, out_dir: Path) -> list[Path] |
         points = ax.scatter(x, complete["params_T"], c=values, cmap="viridis", s=14, lw=0, alpha=0.9)
         ax.scatter(x[is_best], complete.loc[is_best, "params_T"], c=values[is_best], cmap="viridis", s=22,
                    edgecolors="black", lw=0.8, vmin=values.min(), vmax=values.max())  # fmt: skip
-        axis.apply(ax)
+        axis.apply(ax, narrow=True)
         ax.set_yscale("log")
         _plain_log_axis(ax.yaxis)
         ax.set_ylabel("temperature $T$")
