@@ -30,7 +30,7 @@ tex:
 	  || echo "pdflatex could not be installed (needs root and apt): the LaTeX compile test will be skipped"
 
 run: setup
-	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SNAKEMAKE_ARGS)
 	@$(BIN)/python -c "import yaml; e = yaml.safe_load(open('config.yaml'))['experiment']; \
 	  print(f'\nMain table: results/{e}/report/tables/main.md\nReport:     results/{e}/report/report.md\nRuns:       make ui')"
 
@@ -47,6 +47,6 @@ clean-results:
 	rm -rf results/*/ results/mlflow.db results/mlartifacts .snakemake
 
 # The workflow on a real one-node SLURM cluster started for the test (installs slurm-wlm and munge with apt
-# when missing: needs root), plus local-vs-SLURM numbers and a scancel/resume check; about 6 minutes.
+# when missing: needs root), plus local-vs-SLURM numbers and a scancel/resume check; 6-7 minutes on 2 cores.
 test-slurm: setup
 	VENV=$(abspath $(VENV)) bash tests/cluster/run_slurm_test.sh

@@ -11,24 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-METHODS = ["ce", "kl", "renyi-a0.5"]
-SEEDS = [0, 1]
+from tiny_config import METHODS, ROOT, SEEDS, tiny_config
 
 pytestmark = pytest.mark.e2e
-
-
-def tiny_config() -> dict:
-    config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    config["experiment"] = "tiny"
-    config["data"].update(image_size=16, transfer_size=40)
-    config["teacher"].update(model="test_resnet", epochs=2)
-    config["student"].update(epochs=2)
-    config["methods"] = {name: None for name in METHODS}
-    config["seeds"] = SEEDS
-    config["tuning"].update(n_trials=2, epochs=2)
-    config["tuning"]["sampler"]["n_startup_trials"] = 1
-    return config
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -41,7 +26,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def finished_workflow(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("workflow")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(tiny_config()))
+    (workdir / "config.yaml").write_text(yaml.safe_dump(tiny_config("tiny")))
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
@@ -121,7 +106,7 @@ def test_a_second_run_has_nothing_to_do(finished_workflow: Path) -> None:
 
 
 def test_a_bad_config_fails_before_any_job(tmp_path: Path) -> None:
-    config = tiny_config()
+    config = tiny_config("tiny")
     config["methods"]["renyi-a2"] = {"alpha": -1}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(tmp_path, "--dry-run")

@@ -2,8 +2,11 @@
 
   outputs WORKDIR EXP N_ROWS          runs.csv rows, report.md, every MLflow run FINISHED, one run per job
   compare WORKDIR_A WORKDIR_B EXP     final test numbers and tuned hyperparameters of two runs of one config
-  wait-trials WORKDIR EXP METHOD K    block until K trials of the study are COMPLETE; print them as JSON
+  wait-trials WORKDIR EXP METHOD K PID   block until K trials of the study are COMPLETE (fail if process PID,
+                                      the snakemake that runs the study, ends first); print the trials as JSON
   resumed WORKDIR EXP METHOD N BEFORE_JSON   after a killed and resumed study: kept trials, budget, MLflow
+  gpu-flags DRYRUN_LOG                the rules' gpu resource (from a dry run with runtime.device: cuda) and
+                                      the sbatch flags the plugin makes of gpu=1 and gpu=0
 """
 
 from __future__ import annotations
@@ -90,18 +93,31 @@ def study_trials(workdir: str, experiment: str, method: str) -> list[dict]:
     if not path.exists():
         return []
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
-    try:
-        study = optuna.load_study(study_name=f"{experiment}/{method}", storage=storage)
-    except KeyError:  # the journal exists but the study is not created yet
+    # The study of the method (``{experiment}/{method}`` with or without a settings digest); the newest if the
+    # journal holds several.
+    names = [s.study_name for s in sorted(storage.get_all_studies(), key=lambda s: s._study_id)
+             if s.study_name == f"{experiment}/{method}" or s.study_name.startswith(f"{experiment}/{method}/")]
+    if not names:  # the journal exists but the study is not created yet
         return []
+    study = optuna.load_study(study_name=names[-1], storage=storage)
     return [{"number": t.number, "state": t.state.name, "value": t.value, "params": t.params,
              "user_attrs": t.user_attrs} for t in study.get_trials(deepcopy=False)]
 
 
-def cmd_wait_trials(workdir: str, experiment: str, method: str, k: str, timeout: str = "600") -> None:
+def cmd_wait_trials(workdir: str, experiment: str, method: str, k: str, pid: str, timeout: str = "600") -> None:
+    import os
+
     deadline = time.monotonic() + float(timeout)
     while time.monotonic() < deadline:
-        trials = study_trials(workdir, experiment, method)
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            fail(f"snakemake (pid {pid}) ended before {k} trials of {method} completed")
+        try:
+            trials = study_trials(workdir, experiment, method)
+        except Exception as error:  # the journal read while the job appends to it; try again
+            print(f"(reading the journal: {error!r})", file=sys.stderr)
+            trials = []
         complete = [t for t in trials if t["state"] == "COMPLETE"]
         if len(complete) >= int(k):
             print(json.dumps(trials))
@@ -144,7 +160,40 @@ def cmd_resumed(workdir: str, experiment: str, method: str, n_trials: str, befor
           f"one FINISHED MLflow study run, nested trial runs {trial_states}")
 
 
-COMMANDS = {"outputs": cmd_outputs, "compare": cmd_compare, "wait-trials": cmd_wait_trials, "resumed": cmd_resumed}
+def cmd_gpu_flags(dryrun_log: str) -> None:
+    import re
+    from types import SimpleNamespace
+
+    from snakemake_executor_plugin_slurm.submit_string import get_submit_command
+    from snakemake_executor_plugin_slurm.utils import set_gres_string
+
+    text = Path(dryrun_log).read_text()
+    gpu_by_rule: dict[str, set[str]] = {}
+    for rule, resources in re.findall(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", text, re.M):
+        found = re.search(r"\bgpu=(\d+)", resources)
+        gpu_by_rule.setdefault(rule, set()).add(found.group(1) if found else "-")
+    training = {"train_teacher", "export_logits", "tune", "final"}
+    wrong = {rule: gpus for rule, gpus in gpu_by_rule.items() if gpus != ({"1"} if rule in training else {"-"})}
+    if not training <= set(gpu_by_rule) or wrong:
+        fail(f"with runtime.device cuda, expected gpu=1 exactly on {sorted(training)}; got {gpu_by_rule}")
+
+    class Resources(dict):
+        __getattr__ = dict.__getitem__
+
+    params = {"run_uuid": "uuid", "slurm_logfile": "log", "comment_str": "rule", "account": "", "partition": "",
+              "workdir": "."}
+    calls = {}
+    for gpu in (0, 1):
+        job = SimpleNamespace(resources=Resources(mem_mb=4000, runtime=60, cpus_per_task=1, gpu=gpu), threads=1)
+        calls[gpu] = get_submit_command(job, params) + set_gres_string(job)
+    if "--gpus=1" not in calls[1] or "--gpus" in calls[0] or "--gres" in calls[0]:
+        fail(f"unexpected GPU flags: gpu=1 -> {calls[1]!r}; gpu=0 -> {calls[0]!r}")
+    print(f"ok: with runtime.device cuda, gpu=1 on {sorted(training)} and no gpu on "
+          f"{sorted(set(gpu_by_rule) - training)}; the plugin adds '--gpus=1' for gpu=1 and nothing for gpu=0 "
+          f"(gpu=0: {calls[0].split('--comment rule')[1].strip()!r})")
+
+
+COMMANDS = {"gpu-flags": cmd_gpu_flags, "outputs": cmd_outputs, "compare": cmd_compare, "wait-trials": cmd_wait_trials, "resumed": cmd_resumed}
 
 if __name__ == "__main__":
     COMMANDS[sys.argv[1]](*sys.argv[2:])

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A throw-away one-node SLURM cluster for the tests in this folder (sourced, not run): Debian's slurm-wlm
 # 22.05 and munge, every file (config, keys, state, spool, logs, sockets) in one directory, daemons started
 # by pid and stopped by pid.
@@ -8,11 +9,13 @@
 #   slurm_stop                    # scancel what is left, stop the three daemons (call it from an EXIT trap)
 #   slurm_submitted_jobs          # how many jobs sbatch submitted, from slurmctld's log
 #
-# Sandbox choices: no cgroups (proctrack/linuxproc, task/none), no accounting (accounting_storage/none),
-# SlurmUser=root, private ports and a private munge socket, so a system SLURM or munge is left alone.
+# The daemons run in sessions of their own (setsid, which execs in place: $! is the daemon's pid), so that a
+# Ctrl-C or a `timeout` aimed at the test's process group reaches snakemake, which then cancels its jobs,
+# while the cluster stays up until slurm_stop.
+# Sandbox choices: no cgroups (proctrack/pgid, task/none), no accounting (accounting_storage/none),
+# SlurmUser=root, free ports and a private munge socket, so a system SLURM or munge is left alone.
 
 SLURM_PIDS=()
-SLURM_STEPD_BEFORE=""
 
 slurm_install() {
   if command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v munged >/dev/null; then
@@ -56,7 +59,6 @@ slurm_start() {
   mkdir -p "$SLURM_DIR"/{munge,state,spool,log,bin}
   # munged wants every directory above its socket searchable by all; mktemp -d makes 0700 directories.
   chmod 755 "$top" "$SLURM_DIR" "$SLURM_DIR/munge"
-  SLURM_STEPD_BEFORE=" $(pgrep -x slurmstepd | tr '\n' ' ' || true) "
 
   # munge: a key of its own (a system /etc/munge/munge.key belongs to the munge user, and munged as root
   # refuses a key it does not own), served on a private socket.
@@ -69,18 +71,24 @@ slurm_start() {
     fi
     chmod 600 "$munge/munge.key"
   fi
-  munged --foreground --socket="$munge/munge.sock" --key-file="$munge/munge.key" \
+  setsid munged --foreground --socket="$munge/munge.sock" --key-file="$munge/munge.key" \
     --log-file="$munge/munged.log" --pid-file="$munge/munged.pid" --seed-file="$munge/munged.seed" \
     >>"$munge/munged.out" 2>&1 &
   SLURM_PIDS+=($!)
   if ! _slurm_wait_for 20 munge --socket="$munge/munge.sock" --no-input; then
-    echo "munged did not start:" >&2; tail -n 20 "$munge/munged.log" "$munge/munged.out" >&2; return 1
+    echo "munged did not start:" >&2; tail -n 20 "$munge/munged.out" >&2; return 1
   fi
 
   # Memory a bit under what is available now, so that jobs asking for it are not refused at submission.
   local real_mem
   real_mem=$(awk '/^MemAvailable:/ {printf "%d", $2 / 1024 * 0.9}' /proc/meminfo)
-  SLURM_REAL_MEMORY=$real_mem
+  export SLURM_REAL_MEMORY=$real_mem
+  # Two free TCP ports for slurmctld and slurmd, so that a system SLURM or a second test run is left alone.
+  local ports
+  ports=$("${PYTHON:-python3}" -c 'import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("", 0))
+print(*(x.getsockname()[1] for x in s))')
   export SLURM_CONF="$SLURM_DIR/slurm.conf"
   cat >"$SLURM_CONF" <<EOF
 # One-node test cluster written by tests/cluster/slurm_cluster.sh
@@ -91,8 +99,8 @@ SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$munge/munge.sock
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort=${ports% *}
+SlurmdPort=${ports#* }
 StateSaveLocation=$SLURM_DIR/state
 SlurmdSpoolDir=$SLURM_DIR/spool
 SlurmctldPidFile=$SLURM_DIR/slurmctld.pid
@@ -101,8 +109,10 @@ SlurmctldLogFile=$SLURM_DIR/log/slurmctld.log
 SlurmdLogFile=$SLURM_DIR/log/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
-# no cgroups in a container sandbox: track processes by /proc, no task binding
-ProctrackType=proctrack/linuxproc
+# No cgroups in a container sandbox, so a job's processes are tracked by process group, and tasks are not
+# bound to CPUs. (proctrack/linuxproc, the other cgroup-free choice, once SIGKILLed a process of a local
+# snakemake run beside the cluster here; it finds a job's processes through pids and parent pids.)
+ProctrackType=proctrack/pgid
 TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
@@ -127,9 +137,9 @@ EOF
   chmod +x "$SLURM_DIR/bin/srun"
   export PATH="$SLURM_DIR/bin:$PATH"
 
-  slurmctld -D -f "$SLURM_CONF" >>"$SLURM_DIR/log/slurmctld.out" 2>&1 &
+  setsid slurmctld -D -f "$SLURM_CONF" >>"$SLURM_DIR/log/slurmctld.out" 2>&1 &
   SLURM_PIDS+=($!)
-  slurmd -D -f "$SLURM_CONF" >>"$SLURM_DIR/log/slurmd.out" 2>&1 &
+  setsid slurmd -D -f "$SLURM_CONF" >>"$SLURM_DIR/log/slurmd.out" 2>&1 &
   SLURM_PIDS+=($!)
   if ! _slurm_wait_for 60 _slurm_node_idle; then
     echo "node $SLURM_NODE did not become idle:" >&2
@@ -169,10 +179,11 @@ slurm_stop() {
     if _slurm_pid_alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
     wait "$pid" 2>/dev/null || true
   done
-  # Job step daemons of this cluster that outlived their job: the slurmstepd pids that were not there before.
+  # Job step daemons of this cluster that outlived their job: slurmstepd processes started by this slurmd,
+  # recognised by this cluster's SLURM_CONF in their environment (another cluster's are left alone).
   for pid in $(pgrep -x slurmstepd || true); do
-    case "$SLURM_STEPD_BEFORE" in *" $pid "*) continue ;; esac
     _slurm_pid_alive "$pid" || continue  # a zombie nobody reaped is not running
+    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "SLURM_CONF=$SLURM_CONF" || continue
     echo "warning: stopping leftover slurmstepd $pid" >&2
     kill -KILL "$pid" 2>/dev/null || true
   done

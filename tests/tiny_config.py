@@ -1,4 +1,4 @@
-"""Write the tiny end-to-end config (as tests/test_workflow.py::tiny_config) for the SLURM scripts.
+"""The tiny end-to-end config, shared by tests/test_workflow.py and the SLURM test (tests/cluster/).
 
 Usage: tiny_config.py EXPERIMENT OUT.yaml [KEY=YAML_VALUE ...]   (KEY dotted, e.g. tuning.n_trials=6)
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 METHODS = ["ce", "kl", "renyi-a0.5"]
 SEEDS = [0, 1]
 
