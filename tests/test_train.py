@@ -25,6 +25,15 @@ def digits():
     return data, splits
 
 
+class Killed(Exception):
+    """What a kill looks like from inside the loop: nothing after the raise runs."""
+
+
+def kill_after_second_epoch(record: dict) -> None:
+    if record["epoch"] == 2:
+        raise Killed
+
+
 def train(digits, state_path: Path | None = None, on_epoch=None, criterion=None, soft_targets=None):
     data, splits = digits
     seed_everything(SPEC.seed)
@@ -46,13 +55,6 @@ def test_same_seed_gives_identical_numbers(digits) -> None:
 
 def test_a_killed_run_resumes_to_the_same_numbers(digits, tmp_path: Path) -> None:
     _, uninterrupted = train(digits)
-
-    class Killed(Exception):
-        pass
-
-    def kill_after_second_epoch(record: dict) -> None:
-        if record["epoch"] == 2:
-            raise Killed
 
     state = tmp_path / "checkpoint.safetensors"
     with pytest.raises(Killed):
@@ -108,13 +110,6 @@ def test_weights_round_trip(tmp_path: Path) -> None:
 
 
 def test_a_checkpoint_made_with_other_settings_is_not_resumed(digits, tmp_path: Path) -> None:
-    class Killed(Exception):
-        pass
-
-    def kill_after_second_epoch(record: dict) -> None:
-        if record["epoch"] == 2:
-            raise Killed
-
     state = tmp_path / "checkpoint.safetensors"
     with pytest.raises(Killed):
         train(digits, state_path=state, on_epoch=kill_after_second_epoch)
