@@ -24,6 +24,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PAT
 wildcard_constraints:
     method="|".join(METHODS).replace(".", r"\."),
     seed=r"\d+",
+    worker=r"\d+",
 
 
 include: "workflow/rules/common.smk"

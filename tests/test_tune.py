@@ -1,10 +1,11 @@
-"""Tuning: equal budgets, failures as data, resume after a kill, several workers on one study."""
+"""Tuning: equal budgets, failures as data, resume after a kill, several workers (jobs) on one study."""
 
 from __future__ import annotations
 
 import copy
 import math
 import multiprocessing
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -15,6 +16,8 @@ from renyi_kd.config import ConfigError, tuning_budget, validate_config
 from renyi_kd.tune import (
     EXCLUDED,
     FAIL_REASON,
+    WORKER,
+    budget_trials,
     counts_towards_budget,
     fail_interrupted_trials,
     make_pruner,
@@ -37,6 +40,15 @@ def journal_study(path: Path) -> optuna.Study:
 def quadratic(trial: optuna.Trial) -> float:
     x = trial.suggest_float("x", -1.0, 1.0)
     return 1.0 - x * x
+
+
+def killed_at(number: int) -> Callable[[optuna.Trial], float]:
+    def objective(trial: optuna.Trial) -> float:
+        if trial.number == number:
+            raise KeyboardInterrupt  # a kill: the trial stays RUNNING
+        return quadratic(trial)
+
+    return objective
 
 
 def test_every_method_gets_the_same_budget() -> None:
@@ -73,14 +85,8 @@ def test_a_nan_trial_is_recorded_as_failed_and_the_study_goes_on(tmp_path: Path)
 
 def test_an_interrupted_study_resumes_without_losing_or_repeating_trials(tmp_path: Path) -> None:
     path = tmp_path / "study.journal"
-
-    def killed_at_trial_3(trial: optuna.Trial) -> float:
-        if trial.number == 3:
-            raise KeyboardInterrupt  # what a kill looks like from inside: nothing is told to the study
-        return quadratic(trial)
-
     with pytest.raises(KeyboardInterrupt):
-        optimize_with_budget(journal_study(path), killed_at_trial_3, n_trials=6)
+        optimize_with_budget(journal_study(path), killed_at(3), n_trials=6)
     before = {t.number: t.value for t in journal_study(path).trials if t.state.is_finished()}
     assert sorted(before) == [0, 1, 2]
 
@@ -94,15 +100,15 @@ def test_an_interrupted_study_resumes_without_losing_or_repeating_trials(tmp_pat
     assert len(trials) == 7
 
 
-def _worker(path: str) -> None:
-    optimize_with_budget(journal_study(Path(path)), quadratic, n_trials=8)
+def _worker(path: str, worker: int) -> None:
+    optimize_with_budget(journal_study(Path(path)), quadratic, n_trials=8, worker=worker)
 
 
 def test_two_workers_share_one_study(tmp_path: Path) -> None:
     path = tmp_path / "study.journal"
-    journal_study(path)  # created once before the workers start, as the tune job does
+    journal_study(path)  # created once before the workers start, as open_study does
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_worker, args=(str(path),)) for _ in range(2)]
+    workers = [context.Process(target=_worker, args=(str(path), index)) for index in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -111,6 +117,43 @@ def test_two_workers_share_one_study(tmp_path: Path) -> None:
     trials = journal_study(path).trials
     assert sum(counts_towards_budget(t) for t in trials) == 8
     assert all(t.state.is_finished() for t in trials)
+    assert {t.user_attrs[WORKER] for t in trials} <= {0, 1}
+
+
+def test_a_restarted_worker_takes_back_only_its_own_interrupted_trial(tmp_path: Path) -> None:
+    study = journal_study(tmp_path / "study.journal")
+    with pytest.raises(KeyboardInterrupt):
+        optimize_with_budget(study, killed_at(1), n_trials=6, worker=0)  # worker 0: trial 0 done, 1 left RUNNING
+    with pytest.raises(KeyboardInterrupt):
+        optimize_with_budget(study, killed_at(2), n_trials=6, worker=1)  # worker 1: trial 2 left RUNNING
+    assert fail_interrupted_trials(study, worker=0) == 1  # worker 0's job runs again
+    assert study.trials[2].state == optuna.trial.TrialState.RUNNING  # worker 1's trial may still be running
+
+    optimize_with_budget(study, quadratic, n_trials=6, worker=0)
+    counted = sum(counts_towards_budget(t) for t in study.trials)
+    assert counted == 5  # worker 1's RUNNING trial holds the sixth place
+
+    assert fail_interrupted_trials(study, worker=1) == 1  # worker 1's job runs again and fills it
+    optimize_with_budget(study, quadratic, n_trials=6, worker=1)
+    assert sum(counts_towards_budget(t) for t in study.trials) == 6
+    assert [t.number for t in study.trials if EXCLUDED in t.user_attrs and "interrupted" in t.user_attrs[EXCLUDED]] == [1, 2]
+
+
+def test_a_trial_killed_before_it_had_a_worker_holds_no_place(tmp_path: Path) -> None:
+    study = journal_study(tmp_path / "study.journal")
+    study.ask()  # killed between ask and the worker attribute: RUNNING, nobody's
+    optimize_with_budget(study, quadratic, n_trials=3, worker=0)
+    assert sum(counts_towards_budget(t) for t in study.trials) == 3
+    assert fail_interrupted_trials(study) == 1  # closing the study: no worker left, so it is an orphan
+    assert all(t.state.is_finished() for t in study.trials)
+
+
+def test_the_method_is_judged_on_the_first_n_trials_that_count(tmp_path: Path) -> None:
+    study = journal_study(tmp_path / "study.journal")
+    optimize_with_budget(study, quadratic, n_trials=5)
+    study.ask()  # a trial left over: not counted, so never judged
+    assert [t.number for t in budget_trials(study, 3)] == [0, 1, 2]  # two workers overshooting: cut at n_trials
+    assert [t.number for t in budget_trials(study, 9)] == [0, 1, 2, 3, 4]
 
 
 def test_a_resumed_or_second_worker_sampler_does_not_replay_suggestions() -> None:

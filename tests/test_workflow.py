@@ -26,7 +26,9 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def finished_workflow(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("workflow")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(tiny_config("tiny")))
+    config = tiny_config("tiny")
+    config["tuning"]["workers_per_study"] = 2  # two jobs share each study (tests/cluster runs one per study)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
@@ -55,6 +57,8 @@ def test_final_runs_use_the_tuned_hyperparameters(finished_workflow: Path) -> No
     for method in METHODS:
         best = json.loads((exp / "tune" / method / "best.json").read_text())
         assert best["n_trials"] == 2 and best["epochs_budget"] == 4
+        ran = [json.loads((exp / "tune" / method / "workers" / f"{w}.json").read_text())["trials"] for w in (0, 1)]
+        assert len(best["trial_order"]) == 2 and set(best["trial_order"]) <= set(ran[0] + ran[1])  # shared budget
         used = {r["lr"] for r in rows if r["method"] == method}
         assert used == {str(best["params"]["lr"])}
         if method != "ce":
@@ -91,6 +95,7 @@ def test_every_job_is_one_finished_mlflow_run(finished_workflow: Path) -> None:
     parents = {run.data.tags["renyi_kd.job"]: run.info.run_id for run in runs if "renyi_kd.job" in run.data.tags}
     assert {run.data.tags["mlflow.parentRunId"] for run in trials} == {parents[f"tune/{m}"] for m in METHODS}
     assert {run.data.tags["state"] for run in trials} <= {"COMPLETE", "PRUNED", "FAIL"}
+    assert {run.data.tags["worker"] for run in trials} <= {"0", "1"}
     kd = next(run for run in runs if run.data.tags.get("renyi_kd.job") == "final/renyi-a0.5/seed1")
     assert kd.data.params["alpha"] == "0.5" and kd.data.params["seed"] == "1"
     assert {"beta", "T", "lr", "weight_decay", "scaling", "student", "teacher", "dataset"} <= set(kd.data.params)

@@ -78,12 +78,25 @@ def cmd_train_student(args: argparse.Namespace) -> None:
     final_run(config, args.exp_dir, args.method, args.seed, hp, _runtime(config, args), _uri(config, args.exp_dir))
 
 
-def cmd_tune(args: argparse.Namespace) -> None:
-    from renyi_kd.tune import tune
+def cmd_open_study(args: argparse.Namespace) -> None:
+    from renyi_kd.tune import open_study
 
     config = _config(args.config)
-    runtime = _runtime(config, args)
-    tune(config, args.exp_dir, args.method, runtime, args.threads or config["runtime"]["threads"])
+    open_study(config, args.exp_dir, args.method, _uri(config, args.exp_dir))
+
+
+def cmd_tune_worker(args: argparse.Namespace) -> None:
+    from renyi_kd.tune import work_on_study
+
+    config = _config(args.config)
+    work_on_study(config, args.exp_dir, args.method, args.worker, _runtime(config, args), _uri(config, args.exp_dir))
+
+
+def cmd_close_study(args: argparse.Namespace) -> None:
+    from renyi_kd.tune import close_study
+
+    config = _config(args.config)
+    close_study(config, args.exp_dir, args.method, _uri(config, args.exp_dir))
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
@@ -119,8 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     command("prepare-data", cmd_prepare_data, "stratified splits and transfer subset with the data fingerprint")
     command("train-teacher", cmd_train_teacher, "train the teacher (resumes from its checkpoint)", threads=True)
     command("export-logits", cmd_export_logits, "cache teacher logits for train/val/test", threads=True)
-    tune = command("tune", cmd_tune, "Optuna study of one method (resumes; same budget for every method)", threads=True)
-    tune.add_argument("--method", required=True)
+    tuning = [
+        command("open-study", cmd_open_study, "create a method's Optuna study and its MLflow run, before the workers"),
+        command("tune-worker", cmd_tune_worker, "one worker on a method's study until its budget counts (resumes)",
+                threads=True),
+        command("close-study", cmd_close_study, "best.json and trials.csv of a method's study, after its workers"),
+    ]
+    for sub in tuning:
+        sub.add_argument("--method", required=True)
+    tuning[1].add_argument("--worker", type=int, default=0, help="worker slot, 0 .. tuning.workers_per_study-1")
     student = command("train-student", cmd_train_student, "final run of one method and seed, measured on test", threads=True)
     student.add_argument("--method", required=True)
     student.add_argument("--seed", type=int, required=True)

@@ -60,19 +60,17 @@ def _stringify(params: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in params.items()}
 
 
-@contextmanager
-def job_run(
+def open_job_run(
     uri: str,
     experiment: str,
     job: str,
     *,
     params: dict[str, Any] | None = None,
     tags: dict[str, str] | None = None,
-    parent_run_id: str | None = None,
-    run_name: str | None = None,
-) -> Iterator[Any]:
-    """The MLflow run of job ``job`` (e.g. ``final/kl/seed0``): resumed if unfinished with the same params."""
-    import mlflow
+) -> str:
+    """The id of job ``job``'s run (e.g. ``final/kl/seed0``), left RUNNING: an unfinished run with the same
+    params is resumed; any other run of the job is tagged superseded (and KILLED if it was RUNNING)."""
+    from mlflow.tracking.context.registry import resolve_tags  # user, source: what mlflow.start_run records
 
     client, experiment_id = connect(uri, experiment)
     params = _stringify(params or {})
@@ -87,32 +85,37 @@ def job_run(
             client.set_tag(run.info.run_id, SUPERSEDED_TAG, "true")
             if run.info.status == "RUNNING":
                 client.set_terminated(run.info.run_id, status="KILLED")
-
-    all_tags = {JOB_TAG: job, **(tags or {})}
     if resume is not None:
-        active = mlflow.start_run(run_id=resume.info.run_id)
+        run_id = resume.info.run_id
+        client.update_run(run_id, status="RUNNING")
     else:
-        active = mlflow.start_run(
-            experiment_id=experiment_id, run_name=run_name or job, tags=all_tags,
-            parent_run_id=parent_run_id, nested=parent_run_id is not None,
-        )
-    with active as run:
-        new_params = {k: v for k, v in params.items() if k not in run.data.params}
-        if new_params:
-            mlflow.log_params(new_params)
+        created = client.create_run(experiment_id, tags=resolve_tags({JOB_TAG: job, **(tags or {})}), run_name=job)
+        run_id = created.info.run_id
+    logged = client.get_run(run_id).data.params
+    for key, value in params.items():
+        if key not in logged:
+            client.log_param(run_id, key, value)
+    return run_id
+
+
+@contextmanager
+def job_run(uri: str, experiment: str, job: str, **kwargs: Any) -> Iterator[Any]:
+    """The active MLflow run of job ``job`` (see open_job_run), FINISHED when the block ends, FAILED on error."""
+    import mlflow
+
+    with mlflow.start_run(run_id=open_job_run(uri, experiment, job, **kwargs)) as run:
         yield run
 
 
-def close_stale_children(parent_run_id: str) -> int:
-    """Nested runs left RUNNING under ``parent_run_id`` by a killed job are marked KILLED."""
+def close_stale_children(parent_run_id: str, tags: dict[str, str] | None = None) -> int:
+    """Nested runs left RUNNING under ``parent_run_id`` by a killed job (only those with ``tags``) are KILLED."""
     import mlflow
 
     client = mlflow.MlflowClient()
     parent = client.get_run(parent_run_id)
-    stale = client.search_runs(
-        [parent.info.experiment_id],
-        filter_string=f"tags.`mlflow.parentRunId` = '{parent_run_id}' and attributes.status = 'RUNNING'",
-    )
+    query = [f"tags.`mlflow.parentRunId` = '{parent_run_id}'", "attributes.status = 'RUNNING'"]
+    query += [f"tags.`{key}` = '{value}'" for key, value in (tags or {}).items()]
+    stale = client.search_runs([parent.info.experiment_id], filter_string=" and ".join(query))
     for run in stale:
         client.set_terminated(run.info.run_id, status="KILLED")
     return len(stale)

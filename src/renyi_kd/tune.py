@@ -1,18 +1,22 @@
 """The tune stage: one Optuna study per method, the same budget for all, every trial a nested MLflow run.
 
+A study runs in three steps, each a workflow job: ``open_study`` creates the study and its MLflow parent
+run; ``tuning.workers_per_study`` workers (``work_on_study``, jobs of their own, on one machine or many)
+share it through its storage; ``close_study`` writes best.json once every worker has ended.
+
 Budget: a study is done when ``n_trials`` trials count, where COMPLETE, PRUNED and FAILED trials count
 (a diverging loss is an outcome of the hyperparameters) but trials excluded from the budget do not: those
-left RUNNING by a killed job (failed when the study resumes) and those a parallel worker started past the
-budget. The objective is validation accuracy after the study's epochs; the test split is never read.
-With one worker and a seeded sampler the trial sequence is reproducible; parallel workers are not.
+left RUNNING by a killed worker (failed when that worker's job runs again, or when the study closes) and
+those a worker started past the budget. The best trial is chosen among the first ``n_trials`` counted
+trials by number, so a race between workers never gives a method more. The objective is validation
+accuracy after the study's epochs; the test split is never read. With one worker and a seeded sampler
+the trial sequence is reproducible; parallel workers are not.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import multiprocessing
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -33,10 +37,20 @@ log = logging.getLogger("renyi_kd.tune")
 EXCLUDED = "budget_excluded"  # user attr: why a FAILED trial does not count towards the budget
 FAIL_REASON = "fail_reason"
 EPOCHS_TRAINED = "epochs_trained"
+WORKER = "worker"  # user attr of a trial and tag of its MLflow run: the worker slot (0 .. workers_per_study-1)
 
 
 def tune_dir(exp_dir: Path, method: str) -> Path:
     return Path(exp_dir) / "tune" / method
+
+
+def study_file(exp_dir: Path, method: str) -> Path:
+    """Written by open_study: the study's name and the id of its MLflow parent run."""
+    return tune_dir(exp_dir, method) / "study.json"
+
+
+def worker_file(exp_dir: Path, method: str, worker: int) -> Path:
+    return tune_dir(exp_dir, method) / "workers" / f"{worker}.json"
 
 
 def open_storage(spec: str | None, exp_dir: Path, method: str) -> optuna.storages.BaseStorage:
@@ -78,7 +92,8 @@ def study_name(config: dict[str, Any], exp_dir: Path, method: str) -> str:
     """``{experiment}/{method}/{digest}``: the digest covers everything a trial's outcome depends on (search
     space, epochs, sampler, pruner, student, method, data and teacher) but not the number of trials, so a
     changed setting starts a new study while a larger budget extends the existing one."""
-    tuning = {k: v for k, v in config["tuning"].items() if k not in ("n_trials", "n_workers", "storage", "per_method")}
+    excluded = ("n_trials", "workers_per_study", "storage", "per_method")
+    tuning = {k: v for k, v in config["tuning"].items() if k not in excluded}
     teacher = read_json(Path(exp_dir) / "teacher" / "metrics.json")
     key = digest(tuning, tuning_budget(config, method)[1], config["student"], method_from_config(config, method),
                  teacher["weights_sha256"], teacher["data_fingerprint"])
@@ -113,14 +128,20 @@ def counts_towards_budget(trial: FrozenTrial) -> bool:
     return trial.state == TrialState.FAIL and EXCLUDED not in trial.user_attrs
 
 
-def fail_interrupted_trials(study: optuna.Study) -> int:
-    """Trials left RUNNING by a killed job or worker: failed and given back to the budget. Called when no
-    worker of the study is running (the tune job owns its study), so every RUNNING trial is an orphan."""
-    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+def fail_interrupted_trials(study: optuna.Study, worker: int | None = None) -> int:
+    """Trials left RUNNING by a killed worker, failed and given back to the budget: those of slot ``worker``
+    when that slot's job starts again (no other job runs the slot), every RUNNING one when no worker runs."""
+    stale = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+             if worker is None or t.user_attrs.get(WORKER) == worker]
     for trial in stale:
         study._storage.set_trial_user_attr(trial._trial_id, EXCLUDED, "interrupted: left RUNNING by a killed job")
         study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
     return len(stale)
+
+
+def budget_trials(study: optuna.Study, n_trials: int) -> list[FrozenTrial]:
+    """The trials the method is judged on: the first ``n_trials`` that count, by trial number."""
+    return [t for t in study.get_trials(deepcopy=False) if counts_towards_budget(t)][:n_trials]
 
 
 def suggest(trial: optuna.Trial, space: dict[str, dict[str, Any]], method: Method) -> Hyperparameters:
@@ -134,8 +155,9 @@ def suggest(trial: optuna.Trial, space: dict[str, dict[str, Any]], method: Metho
 class Objective:
     """Validation accuracy after the study's epochs; reports every epoch to the pruner and to MLflow."""
 
-    def __init__(self, config: dict[str, Any], exp_dir: Path, method: Method, runtime: Runtime, parent_run_id: str):
-        self.config, self.method, self.parent_run_id = config, method, parent_run_id
+    def __init__(self, config: dict[str, Any], exp_dir: Path, method: Method, runtime: Runtime, parent_run_id: str,
+                 worker: int):
+        self.config, self.method, self.parent_run_id, self.worker = config, method, parent_run_id, worker
         self.setup = StudentSetup.open(config, exp_dir, runtime)
         self.epochs = tuning_budget(config, method.name)[1]
 
@@ -155,7 +177,7 @@ class Objective:
             if trial.should_prune():
                 raise optuna.TrialPruned(f"pruned after epoch {epoch}")
 
-        tags = {"role": "trial", "method": self.method.name, "trial": str(trial.number)}
+        tags = {"role": "trial", "method": self.method.name, "trial": str(trial.number), WORKER: str(self.worker)}
         with mlflow.start_run(run_name=f"trial {trial.number}", nested=True, parent_run_id=self.parent_run_id, tags=tags):
             mlflow.log_params({"trial": trial.number, "epochs": self.epochs, **hp.as_dict()})
             try:
@@ -173,16 +195,23 @@ class Objective:
             return history[-1]["val_acc"]
 
 
-def optimize_with_budget(study: optuna.Study, objective: Callable[[optuna.Trial], float], n_trials: int) -> None:
-    """Ask, evaluate, tell until ``n_trials`` trials count; several processes may share the study."""
+def optimize_with_budget(
+    study: optuna.Study, objective: Callable[[optuna.Trial], float], n_trials: int, worker: int = 0
+) -> list[int]:
+    """Ask, evaluate, tell until ``n_trials`` trials count; other workers may share the study. A RUNNING
+    trial of another worker takes a place (its slot's job fails it and takes the place back if it was
+    killed). Returns the numbers of the trials this worker ran."""
+    ran = []
     while sum(counts_towards_budget(t) for t in study.get_trials(deepcopy=False)) < n_trials:
         trial = study.ask()
+        trial.set_user_attr(WORKER, worker)
         ahead = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number
-                 and (t.state == TrialState.RUNNING or counts_towards_budget(t))]
+                 and (counts_towards_budget(t) or (t.state == TrialState.RUNNING and WORKER in t.user_attrs))]
         if len(ahead) >= n_trials:  # another worker took the last place first
             trial.set_user_attr(EXCLUDED, "over budget: started after the last place was taken")
             study.tell(trial, state=TrialState.FAIL)
             break
+        ran.append(trial.number)
         try:
             value = objective(trial)
             if not math.isfinite(value):
@@ -194,38 +223,20 @@ def optimize_with_budget(study: optuna.Study, objective: Callable[[optuna.Trial]
             log.warning("trial %d failed: %r", trial.number, error)
             trial.set_user_attr(FAIL_REASON, repr(error)[:500])
             study.tell(trial, state=TrialState.FAIL)
+    return ran
 
 
-def run_worker(
-    config: dict[str, Any], exp_dir: Path, method_name: str, runtime: Runtime, parent_run_id: str, worker: int = 0
-) -> None:
-    """One worker on a method's study (the tune job's own process, or one of its spawned helpers)."""
-    from renyi_kd.tracking import connect, tracking_uri
-
-    connect(tracking_uri(config["tracking"]["uri"], Path(exp_dir).parent), config["experiment"])
-    method = method_from_config(config, method_name)
-    objective = Objective(config, exp_dir, method, runtime, parent_run_id)
-    study = load_study(config, exp_dir, method_name, worker)
-    optimize_with_budget(study, objective, tuning_budget(config, method_name)[0])
-
-
-def _spawned_worker(config_json: str, exp_dir: str, method: str, threads: int, parent_run_id: str, worker: int) -> None:
-    from renyi_kd.runtime import configure_logging
-
-    configure_logging()
-    config = json.loads(config_json)
-    run_worker(config, Path(exp_dir), method, Runtime.from_config(config["runtime"], threads), parent_run_id, worker)
-
-
-def trials_frame(study: optuna.Study) -> pd.DataFrame:
+def trials_frame(study: optuna.Study, n_trials: int) -> pd.DataFrame:
+    judged = {t.number for t in budget_trials(study, n_trials)}
     rows = []
     for t in study.get_trials(deepcopy=False):
+        over = "over budget: finished past the first n_trials" if counts_towards_budget(t) and t.number not in judged else ""
         rows.append({
-            "number": t.number, "state": t.state.name, "value": t.value,
+            "number": t.number, "state": t.state.name, "value": t.value, WORKER: t.user_attrs.get(WORKER),
             EPOCHS_TRAINED: t.user_attrs.get(EPOCHS_TRAINED, 0),
-            "counts_towards_budget": counts_towards_budget(t),
+            "counts_towards_budget": t.number in judged,
             **{f"params_{k}": v for k, v in t.params.items()},
-            FAIL_REASON: t.user_attrs.get(FAIL_REASON, t.user_attrs.get(EXCLUDED, "")),
+            FAIL_REASON: t.user_attrs.get(FAIL_REASON, t.user_attrs.get(EXCLUDED, over)),
             "datetime_start": t.datetime_start,
         })
     return pd.DataFrame(rows)
@@ -233,7 +244,9 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
 
 def summarize(config: dict[str, Any], method: Method, study: optuna.Study) -> dict[str, Any]:
     n_trials, epochs = tuning_budget(config, method.name)
-    counted = [t for t in study.get_trials(deepcopy=False) if counts_towards_budget(t)]
+    counted = budget_trials(study, n_trials)
+    if len(counted) < n_trials:
+        raise RuntimeError(f"study {study.study_name}: {len(counted)} of {n_trials} trials count; a worker is missing")
     complete = [t for t in counted if t.state == TrialState.COMPLETE]
     if not complete:
         reasons = sorted({t.user_attrs.get(FAIL_REASON, "pruned") for t in counted})
@@ -251,48 +264,82 @@ def summarize(config: dict[str, Any], method: Method, study: optuna.Study) -> di
         "epochs_trained": sum(t.user_attrs.get(EPOCHS_TRAINED, 0) for t in counted),
         "epochs_budget": n_trials * epochs,
         "trial_order": [t.number for t in sorted(counted, key=lambda t: t.datetime_start)],
+        "workers_per_study": tuning["workers_per_study"],
         "sampler": {"name": "TPESampler", **tuning["sampler"]},
         "pruner": tuning["pruner"], "objective": "val_acc after the last epoch", "seed": tuning["seed"],
     }
 
 
-def tune(config: dict[str, Any], exp_dir: Path, method_name: str, runtime: Runtime, threads: int) -> Path:
-    """Run (or resume) the study of one method with ``tuning.n_workers`` processes; write best.json."""
-    import mlflow
-
-    from renyi_kd.tracking import close_stale_children, job_run, tracking_uri
+def open_study(config: dict[str, Any], exp_dir: Path, method_name: str, uri: str) -> Path:
+    """Create (or reopen) the study and its MLflow parent run before any worker starts; write study.json."""
+    from renyi_kd.tracking import open_job_run
 
     method = method_from_config(config, method_name)
     n_trials, epochs = tuning_budget(config, method.name)
-    out = tune_dir(exp_dir, method.name)
     study = load_study(config, exp_dir, method.name)
-    _give_back_interrupted(study)
-    uri = tracking_uri(config["tracking"]["uri"], Path(exp_dir).parent)
     params = {"method": method.name, "alpha": method.alpha, "study": study.study_name, "n_trials": n_trials,
               "epochs": epochs, "sampler_seed": config["tuning"]["sampler"]["seed"],
-              "pruner": config["tuning"]["pruner"]["name"]}
-    with job_run(uri, config["experiment"], f"tune/{method.name}", params=params,
-                 tags={"role": "tune", "method": method.name}) as parent:
-        close_stale_children(parent.info.run_id)
-        context = multiprocessing.get_context("spawn")
-        workers = [
-            context.Process(
-                target=_spawned_worker,
-                args=(json.dumps(config), str(exp_dir), method.name, threads, parent.info.run_id, index + 1),
-            )
-            for index in range(config["tuning"]["n_workers"] - 1)
-        ]
-        for worker in workers:
-            worker.start()
-        run_worker(config, exp_dir, method.name, runtime, parent.info.run_id)
-        for worker in workers:
-            worker.join()
-        if any(worker.exitcode != 0 for worker in workers):  # a crashed helper leaves its trial RUNNING
-            log.warning("a worker of study %s stopped with an error; finishing its share here", study.study_name)
-            _give_back_interrupted(study)
-            run_worker(config, exp_dir, method.name, runtime, parent.info.run_id)
+              "pruner": config["tuning"]["pruner"]["name"], "workers_per_study": config["tuning"]["workers_per_study"]}
+    run_id = open_job_run(uri, config["experiment"], f"tune/{method.name}", params=params,
+                          tags={"role": "tune", "method": method.name})
+    path = study_file(exp_dir, method.name)
+    write_json(path, {"study": study.study_name, "run_id": run_id, "n_trials": n_trials, "epochs": epochs})
+    log.info("%s: study %s open (%d trials of %d epochs), MLflow run %s", method.name, study.study_name, n_trials,
+             epochs, run_id)
+    return path
+
+
+def _opened(config: dict[str, Any], exp_dir: Path, method_name: str, uri: str, worker: int) -> tuple[optuna.Study, str]:
+    """The study open_study opened (refusing a config that now names another study) and its MLflow run id."""
+    from renyi_kd.tracking import connect
+
+    opened = read_json(study_file(exp_dir, method_name))
+    study = load_study(config, exp_dir, method_name, worker)
+    if study.study_name != opened["study"]:
+        raise RuntimeError(f"{study_file(exp_dir, method_name)} opened {opened['study']}, the config now names "
+                           f"{study.study_name}: the study's settings changed after it was opened; rerun the workflow")
+    connect(uri, config["experiment"])
+    return study, opened["run_id"]
+
+
+def work_on_study(config: dict[str, Any], exp_dir: Path, method_name: str, worker: int, runtime: Runtime,
+                  uri: str) -> Path:
+    """Worker slot ``worker`` of a method's study, until the budget counts. After a kill, the slot's job
+    fails the trial it left RUNNING (giving the place back) and goes on; finished trials are kept."""
+    from renyi_kd.tracking import close_stale_children
+
+    method = method_from_config(config, method_name)
+    study, run_id = _opened(config, exp_dir, method_name, uri, worker)
+    interrupted = fail_interrupted_trials(study, worker)
+    if interrupted:
+        log.info("study %s: worker %d's %d interrupted trial(s) failed and given back to the budget",
+                 study.study_name, worker, interrupted)
+    close_stale_children(run_id, {WORKER: str(worker)})
+    objective = Objective(config, exp_dir, method, runtime, run_id, worker)
+    ran = optimize_with_budget(study, objective, tuning_budget(config, method_name)[0], worker)
+    log.info("%s: worker %d ran trials %s", method_name, worker, ran)
+    path = worker_file(exp_dir, method_name, worker)
+    write_json(path, {"study": study.study_name, WORKER: worker, "trials": ran, "interrupted_failed": interrupted})
+    return path
+
+
+def close_study(config: dict[str, Any], exp_dir: Path, method_name: str, uri: str) -> Path:
+    """After every worker has ended: fail what is left RUNNING, choose the best trial, write best.json and
+    trials.csv and finish the study's MLflow run."""
+    import mlflow
+
+    from renyi_kd.tracking import close_stale_children
+
+    method = method_from_config(config, method_name)
+    out = tune_dir(exp_dir, method.name)
+    study, run_id = _opened(config, exp_dir, method_name, uri, worker=0)
+    interrupted = fail_interrupted_trials(study)
+    if interrupted:
+        log.warning("study %s: %d trial(s) were still RUNNING with no worker left", study.study_name, interrupted)
+    with mlflow.start_run(run_id=run_id):
+        close_stale_children(run_id)
         summary = summarize(config, method, study)
-        write_text(out / "trials.csv", trials_frame(study).to_csv(index=False))
+        write_text(out / "trials.csv", trials_frame(study, summary["n_trials"]).to_csv(index=False))
         write_json(out / "best.json", summary)
         mlflow.log_params({f"best_{k}": v for k, v in summary["params"].items()})
         mlflow.log_metrics({"best_val_acc": summary["value"], "epochs_trained": summary["epochs_trained"],
@@ -306,9 +353,3 @@ def tune(config: dict[str, Any], exp_dir: Path, method_name: str, runtime: Runti
     log.info("%s: best val_acc %.4f with %s (%d/%d epochs trained)", method.name, summary["value"], summary["params"],
              summary["epochs_trained"], summary["epochs_budget"])
     return out / "best.json"
-
-
-def _give_back_interrupted(study: optuna.Study) -> None:
-    interrupted = fail_interrupted_trials(study)
-    if interrupted:
-        log.info("study %s: %d interrupted trial(s) failed and given back to the budget", study.study_name, interrupted)

@@ -4,8 +4,9 @@
 # workflow/profiles/slurm, then:
 #   0. with runtime.device: cuda, the training rules (and only they) would ask sbatch for --gpus=1 (dry run);
 #   1. outputs and MLflow runs checked, sbatch submissions counted;
-#   2. a tune job killed with scancel mid-study; the next snakemake invocation resumes the study, keeping the
-#      trials that had completed;
+#   2. a study worked on by two SLURM jobs at once (tuning.workers_per_study: 2), one of them killed with
+#      scancel mid-study; the next snakemake invocation reruns that worker, which resumes the study keeping
+#      the trials that had completed, and the budget is still exactly n_trials;
 #   3. the same config run locally (--cores 2, beside part 2): final numbers and tuned hyperparameters must
 #      be identical to part 1's.
 # Run by `make test-slurm` (root and apt-get needed the first time, to install slurm-wlm and munge).
@@ -99,7 +100,7 @@ echo "== sinfo"; sinfo
 SMALL_NODE=()
 if [ "$SLURM_REAL_MEMORY" -lt 8000 ]; then
   half=$((SLURM_REAL_MEMORY / 2))
-  SMALL_NODE=(--set-resources "train_teacher:mem_mb=$half" "export_logits:mem_mb=$half" "tune:mem_mb=$half" "final:mem_mb=$half")
+  SMALL_NODE=(--set-resources "train_teacher:mem_mb=$half" "export_logits:mem_mb=$half" "tune_worker:mem_mb=$half" "final:mem_mb=$half")
   echo "small node: mem_mb of the training rules set to $half"
 fi
 
@@ -125,12 +126,13 @@ sbatch_calls=$(grep -c "sbatch call: sbatch" "$SLURM_RUN/snakemake.1.log" || tru
 slurm_logs=$(find "$SLURM_RUN/.snakemake/slurm_logs" -name '*.log' | wc -l)
 submitted=$(slurm_submitted_jobs)
 steps=$(grep -oE "[0-9]+ of [0-9]+ steps \(100%\) done" "$SLURM_RUN/snakemake.1.log" | tail -n 1 | cut -d' ' -f1)
+local_jobs=$(grep -cE "^localrule " "$SLURM_RUN/snakemake.1.log" || true)
 echo "jobs through sbatch: $submitted (slurmctld log), $sbatch_calls sbatch calls (snakemake), $slurm_logs SLURM job logs;" \
-  "snakemake steps: $steps (rule 'all' runs on the submit host)"
-if [ "$submitted" != "$sbatch_calls" ] || [ "$submitted" != "$slurm_logs" ] || [ "$submitted" != $((steps - 1)) ]; then
+  "snakemake steps: $steps, of which $local_jobs on the submit host (rule all, opening and closing each study)"
+if [ "$submitted" != "$sbatch_calls" ] || [ "$submitted" != "$slurm_logs" ] || [ "$submitted" != $((steps - local_jobs)) ]; then
   echo "FAIL: sbatch counts disagree" >&2; exit 1
 fi
-echo "example: $(grep -m1 -oE "sbatch call: sbatch .*rule_tune[^ ]*.* -D [^ ]+" "$SLURM_RUN/snakemake.1.log" | sed -E "s/--wrap=.*//" | cut -c1-400)"
+echo "example: $(grep -m1 -oE "sbatch call: sbatch .*rule_tune_worker[^ ]*.* -D [^ ]+" "$SLURM_RUN/snakemake.1.log" | sed -E "s/--wrap=.*//" | cut -c1-400)"
 if grep "sbatch call:" "$SLURM_RUN/snakemake.1.log" | grep -qE -- "--gpus|--gres"; then
   echo "FAIL: a job asked for a GPU although runtime.device is not cuda" >&2; exit 1
 fi
@@ -149,13 +151,13 @@ if [[ " $PARTS " == *" 3 "* ]]; then
 fi
 
 if [[ " $PARTS " == *" 2 "* ]]; then
-  echo "== part 2: scancel a tune job mid-study, then rerun snakemake"
+  echo "== part 2: two SLURM jobs on one study, one killed with scancel mid-study, then rerun snakemake"
   # In part 1's directory, a fourth method with a longer study (6 trials x 20 epochs, no pruning: long enough
-  # to be killed between its 2nd and 6th trial). Only its tune job runs: the teacher, logits and tracking
-  # store of part 1 are reused, since their config sections did not change.
+  # to be killed between its 2nd and 6th trial) and two workers. Only its study runs: the teacher, logits
+  # and tracking store of part 1 are reused, since their config sections did not change.
   N_TRIALS=6
   "$PYTHON" "$ROOT/tests/tiny_config.py" "$EXP" "$SLURM_RUN/config.yaml" "methods={ce: null, kl: null, renyi-a0.5: null, renyi-a2: null}" \
-    tuning.n_trials=$N_TRIALS tuning.epochs=20 tuning.pruner.name=none
+    tuning.n_trials=$N_TRIALS tuning.epochs=20 tuning.pruner.name=none tuning.workers_per_study=2
   CURRENT=$SLURM_RUN
   TARGET="results/$EXP/tune/renyi-a2/best.json"
   t0=$SECONDS
@@ -165,12 +167,14 @@ if [[ " $PARTS " == *" 2 "* ]]; then
   snakemake_slurm "$SLURM_RUN" --retries 0 "$TARGET" >"$SLURM_RUN/snakemake.2a.log" 2>&1 &
   first=$!
   "$PYTHON" "$HERE/slurm_checks.py" wait-trials "$SLURM_RUN" "$EXP" renyi-a2 2 "$first" >"$WORK/before.json"
-  job=$(squeue --noheader --format="%i %k" | awk '$2 ~ /^rule_tune_/ {print $1}')
-  [ -n "$job" ] || { echo "FAIL: no tune job in squeue" >&2; exit 1; }
+  workers=$(squeue --noheader --format="%i %k" | awk '$2 ~ /^rule_tune_worker_/ {print $1}')
+  echo "worker jobs of the study in squeue: $(echo $workers)"
+  [ "$(echo "$workers" | wc -w)" = 2 ] || { echo "FAIL: expected 2 tune_worker jobs in squeue" >&2; exit 1; }
+  job=$(echo "$workers" | head -n 1)
   scancel "$job"
-  echo "scancel $job (tune/renyi-a2) with $("$PYTHON" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(sum(x["state"]=="COMPLETE" for x in t), "trial(s) complete and", sum(x["state"]=="RUNNING" for x in t), "running")' "$WORK/before.json")"
+  echo "scancel $job (a worker of tune/renyi-a2) with $("$PYTHON" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(sum(x["state"]=="COMPLETE" for x in t), "trial(s) complete and", sum(x["state"]=="RUNNING" for x in t), "running")' "$WORK/before.json")"
   if wait "$first"; then
-    echo "FAIL: snakemake succeeded although its tune job was cancelled" >&2; exit 1
+    echo "FAIL: snakemake succeeded although a worker job was cancelled" >&2; exit 1
   fi
   state=$(squeue --noheader --states=all --jobs="$job" --format=%T 2>/dev/null || true)
   echo "first invocation failed as expected (job $job: ${state:-gone}; $(($(slurm_submitted_jobs) - submitted_before)) job(s) submitted)"

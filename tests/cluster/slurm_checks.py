@@ -4,7 +4,8 @@
   compare WORKDIR_A WORKDIR_B EXP     final test numbers and tuned hyperparameters of two runs of one config
   wait-trials WORKDIR EXP METHOD K PID   block until K trials of the study are COMPLETE (fail if process PID,
                                       the snakemake that runs the study, ends first); print the trials as JSON
-  resumed WORKDIR EXP METHOD N BEFORE_JSON   after a killed and resumed study: kept trials, budget, MLflow
+  resumed WORKDIR EXP METHOD N BEFORE_JSON   after a killed and resumed study: kept trials, budget, both
+                                      workers' trials, MLflow
   gpu-flags DRYRUN_LOG                the rules' gpu resource (from a dry run with runtime.device: cuda) and
                                       the sbatch flags the plugin makes of gpu=1 and gpu=0
 """
@@ -136,9 +137,15 @@ def cmd_resumed(workdir: str, experiment: str, method: str, n_trials: str, befor
             fail(f"trial {trial['number']} completed before the kill was lost or changed: {trial} -> {kept}")
     counted = [t for t in after if t["state"] in ("COMPLETE", "PRUNED")
                or (t["state"] == "FAIL" and "budget_excluded" not in t["user_attrs"])]
-    interrupted = [t for t in after if "budget_excluded" in t["user_attrs"]]
+    excluded = [t["user_attrs"]["budget_excluded"] for t in after if "budget_excluded" in t["user_attrs"]]
+    interrupted = [reason for reason in excluded if reason.startswith("interrupted")]
     if len(counted) != int(n_trials):
         fail(f"{len(counted)} trials count towards the budget, expected {n_trials}: {after}")
+    by_worker: dict[int, list[int]] = {}
+    for trial in counted:
+        by_worker.setdefault(trial["user_attrs"]["worker"], []).append(trial["number"])
+    if sorted(by_worker) != [0, 1]:
+        fail(f"expected the trials of two workers, got {by_worker}")
     trials_csv = Path(workdir) / "results" / experiment / "tune" / method / "trials.csv"
     with open(trials_csv) as handle:
         csv_rows = list(csv.DictReader(handle))
@@ -156,7 +163,9 @@ def cmd_resumed(workdir: str, experiment: str, method: str, n_trials: str, befor
         fail(f"nested trial runs left RUNNING: {trial_states}")
     print(f"ok: {len(before)} trials completed before scancel kept unchanged (numbers {[t['number'] for t in before]}); "
           f"{len(counted) - len(before)} more run after the restart; {len(interrupted)} interrupted trial(s) failed "
-          f"and given back to the budget; {len(counted)}/{n_trials} counted; trials.csv {len(csv_rows)} rows; "
+          f"and given back to the budget, {len(excluded) - len(interrupted)} started past the budget and excluded; "
+          f"{len(counted)}/{n_trials} counted, by worker {by_worker}; "
+          f"trials.csv {len(csv_rows)} rows; "
           f"one FINISHED MLflow study run, nested trial runs {trial_states}")
 
 
@@ -172,7 +181,7 @@ def cmd_gpu_flags(dryrun_log: str) -> None:
     for rule, resources in re.findall(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", text, re.M):
         found = re.search(r"\bgpu=(\d+)", resources)
         gpu_by_rule.setdefault(rule, set()).add(found.group(1) if found else "-")
-    training = {"train_teacher", "export_logits", "tune", "final"}
+    training = {"train_teacher", "export_logits", "tune_worker", "final"}
     wrong = {rule: gpus for rule, gpus in gpu_by_rule.items() if gpus != ({"1"} if rule in training else {"-"})}
     if not training <= set(gpu_by_rule) or wrong:
         fail(f"with runtime.device cuda, expected gpu=1 exactly on {sorted(training)}; got {gpu_by_rule}")
