@@ -14,6 +14,11 @@ def method_config(wildcards, *sections):
     return json.dumps(subset)
 
 
+def study_config(wildcards):
+    """What the three steps of a method's study read."""
+    return method_config(wildcards, "data", "teacher", "student", "distillation", "tuning")
+
+
 def tuned_params(wildcards):
     """best.json of the method's study when tuning is on; final runs use the config's values otherwise."""
     return {"best": f"{RESULTS}/tune/{wildcards.method}/best.json"} if TUNE else {}

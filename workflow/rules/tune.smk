@@ -13,7 +13,7 @@ rule tune_study:
     output:
         f"{RESULTS}/tune/{{method}}/study.json",
     params:
-        config=lambda wildcards: method_config(wildcards, "data", "teacher", "student", "distillation", "tuning"),
+        config=study_config,
         exp_dir=RESULTS,
     log:
         f"{RESULTS}/logs/tune/{{method}}.open.log",
@@ -28,7 +28,7 @@ rule tune_worker:
     output:
         f"{RESULTS}/tune/{{method}}/workers/{{worker}}.json",
     params:
-        config=lambda wildcards: method_config(wildcards, "data", "teacher", "student", "distillation", "tuning"),
+        config=study_config,
         exp_dir=RESULTS,
     log:
         f"{RESULTS}/logs/tune/{{method}}.worker{{worker}}.log",
@@ -53,7 +53,7 @@ rule tune:
         best=f"{RESULTS}/tune/{{method}}/best.json",
         trials=f"{RESULTS}/tune/{{method}}/trials.csv",
     params:
-        config=lambda wildcards: method_config(wildcards, "data", "teacher", "student", "distillation", "tuning"),
+        config=study_config,
         exp_dir=RESULTS,
     log:
         f"{RESULTS}/logs/tune/{{method}}.log",
