@@ -162,7 +162,7 @@ def cmd_resumed(workdir: str, experiment: str, method: str, n_trials: str, befor
     if trial_states.get("RUNNING"):
         fail(f"nested trial runs left RUNNING: {trial_states}")
     print(f"ok: {len(before)} trials completed before scancel kept unchanged (numbers {[t['number'] for t in before]}); "
-          f"{len(counted) - len(before)} more run after the restart; {len(interrupted)} interrupted trial(s) failed "
+          f"{len(counted) - len(before)} more run after the kill (by both workers); {len(interrupted)} interrupted trial(s) failed "
           f"and given back to the budget, {len(excluded) - len(interrupted)} started past the budget and excluded; "
           f"{len(counted)}/{n_trials} counted, by worker {by_worker}; "
           f"trials.csv {len(csv_rows)} rows; "
