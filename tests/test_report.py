@@ -98,13 +98,14 @@ def make_experiment(root: Path, *, optional: bool = True) -> Path:
                 "params": params, "value": 0.9 + 0.01 * i, "n_trials": 12, "n_complete": 9, "n_pruned": 2,
                 "n_failed": 1, "epochs_trained": 30, "epochs_budget": 36}  # fmt: skip
         (tune / "best.json").write_text(json.dumps(best))
-        n = 12
+        n = 13  # the last one finished past the budget (two workers racing): never shown
         trials = pd.DataFrame(
             {
                 "number": range(n),
-                "state": ["COMPLETE"] * 9 + ["PRUNED"] * 2 + ["FAIL"],
-                "value": list(0.85 + 0.1 * rng.random(9)) + [0.5, 0.5, np.nan],
-                "epochs_trained": [3] * 9 + [1, 1, 0],
+                "state": ["COMPLETE"] * 9 + ["PRUNED"] * 2 + ["FAIL", "COMPLETE"],
+                "value": list(0.85 + 0.1 * rng.random(9)) + [0.5, 0.5, np.nan, 0.999],
+                "epochs_trained": [3] * 9 + [1, 1, 0, 3],
+                "counts_towards_budget": [True] * 12 + [False],
                 "params_lr": 10 ** rng.uniform(-4, -2, n),
                 "params_weight_decay": 10 ** rng.uniform(-5, -3, n),
             }
@@ -332,6 +333,13 @@ def test_build_report_writes_every_table_and_figure(built: tuple[Path, Path]) ->
         assert 3.0 <= width_in <= 3.7, (name, width_in)
     for name in ("summary", "comparisons"):
         assert (exp_dir / "report" / "stats" / f"{name}.csv").stat().st_size > 0
+
+
+def test_only_the_trials_a_method_is_judged_on_are_reported(built: tuple[Path, Path]) -> None:
+    from renyi_kd.report import load_trials
+
+    trials = load_trials(built[0], METHODS)
+    assert len(trials) == 12 * len(METHODS) and trials["number"].max() == 11
 
 
 def test_report_md_states_significant_methods(built: tuple[Path, Path]) -> None:

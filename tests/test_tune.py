@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import math
 import multiprocessing
+import time
 from collections.abc import Callable
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import optuna
@@ -100,15 +102,23 @@ def test_an_interrupted_study_resumes_without_losing_or_repeating_trials(tmp_pat
     assert len(trials) == 7
 
 
-def _worker(path: str, worker: int) -> None:
-    optimize_with_budget(journal_study(Path(path)), quadratic, n_trials=8, worker=worker)
+def slow_quadratic(trial: optuna.Trial) -> float:
+    time.sleep(0.2)  # long enough next to a journal write for both workers to take trials
+    return quadratic(trial)
+
+
+def _worker(path: str, worker: int, start: Barrier) -> None:
+    study = journal_study(Path(path))
+    start.wait(timeout=60)
+    optimize_with_budget(study, slow_quadratic, n_trials=8, worker=worker)
 
 
 def test_two_workers_share_one_study(tmp_path: Path) -> None:
     path = tmp_path / "study.journal"
     journal_study(path)  # created once before the workers start, as open_study does
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_worker, args=(str(path), index)) for index in range(2)]
+    start = context.Barrier(2)
+    workers = [context.Process(target=_worker, args=(str(path), index, start)) for index in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -117,7 +127,7 @@ def test_two_workers_share_one_study(tmp_path: Path) -> None:
     trials = journal_study(path).trials
     assert sum(counts_towards_budget(t) for t in trials) == 8
     assert all(t.state.is_finished() for t in trials)
-    assert {t.user_attrs[WORKER] for t in trials} <= {0, 1}
+    assert {t.user_attrs[WORKER] for t in trials if counts_towards_budget(t)} == {0, 1}
 
 
 def test_a_restarted_worker_takes_back_only_its_own_interrupted_trial(tmp_path: Path) -> None:
@@ -126,17 +136,30 @@ def test_a_restarted_worker_takes_back_only_its_own_interrupted_trial(tmp_path: 
         optimize_with_budget(study, killed_at(1), n_trials=6, worker=0)  # worker 0: trial 0 done, 1 left RUNNING
     with pytest.raises(KeyboardInterrupt):
         optimize_with_budget(study, killed_at(2), n_trials=6, worker=1)  # worker 1: trial 2 left RUNNING
-    assert fail_interrupted_trials(study, worker=0) == 1  # worker 0's job runs again
+    assert fail_interrupted_trials(study, slot=(0, 2)) == 1  # worker 0's job runs again
     assert study.trials[2].state == optuna.trial.TrialState.RUNNING  # worker 1's trial may still be running
 
     optimize_with_budget(study, quadratic, n_trials=6, worker=0)
     counted = sum(counts_towards_budget(t) for t in study.trials)
     assert counted == 5  # worker 1's RUNNING trial holds the sixth place
 
-    assert fail_interrupted_trials(study, worker=1) == 1  # worker 1's job runs again and fills it
+    assert fail_interrupted_trials(study, slot=(1, 2)) == 1  # worker 1's job runs again and fills it
     optimize_with_budget(study, quadratic, n_trials=6, worker=1)
     assert sum(counts_towards_budget(t) for t in study.trials) == 6
     assert [t.number for t in study.trials if EXCLUDED in t.user_attrs and "interrupted" in t.user_attrs[EXCLUDED]] == [1, 2]
+
+
+def test_a_study_scaled_in_after_a_kill_takes_back_the_trials_of_slots_gone(tmp_path: Path) -> None:
+    study = journal_study(tmp_path / "study.journal")
+    with pytest.raises(KeyboardInterrupt):
+        optimize_with_budget(study, killed_at(0), n_trials=4, worker=2)  # worker 2 of 3 killed
+    with pytest.raises(KeyboardInterrupt):
+        optimize_with_budget(study, killed_at(1), n_trials=4, worker=1)
+    assert fail_interrupted_trials(study, slot=(0, 2)) == 1  # rerun with 2 workers: slot 2 is gone, slot 1 is not
+    assert [t.state.name for t in study.trials] == ["FAIL", "RUNNING"]
+    assert fail_interrupted_trials(study, slot=(1, 2)) == 1
+    optimize_with_budget(study, quadratic, n_trials=4, worker=1)
+    assert sum(counts_towards_budget(t) for t in study.trials) == 4
 
 
 def test_a_trial_killed_before_it_had_a_worker_holds_no_place(tmp_path: Path) -> None:

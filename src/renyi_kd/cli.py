@@ -89,7 +89,8 @@ def cmd_tune_worker(args: argparse.Namespace) -> None:
     from renyi_kd.tune import work_on_study
 
     config = _config(args.config)
-    work_on_study(config, args.exp_dir, args.method, args.worker, _runtime(config, args), _uri(config, args.exp_dir))
+    work_on_study(config, args.exp_dir, args.method, (args.worker, args.workers), _runtime(config, args),
+                  _uri(config, args.exp_dir))
 
 
 def cmd_close_study(args: argparse.Namespace) -> None:
@@ -140,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     ]
     for sub in tuning:
         sub.add_argument("--method", required=True)
-    tuning[1].add_argument("--worker", type=int, default=0, help="worker slot, 0 .. tuning.workers_per_study-1")
+    tuning[1].add_argument("--worker", type=int, default=0, help="this worker's slot, 0 .. WORKERS-1")
+    tuning[1].add_argument("--workers", type=int, default=1, help="slots working on the study (workers_per_study)")
     student = command("train-student", cmd_train_student, "final run of one method and seed, measured on test", threads=True)
     student.add_argument("--method", required=True)
     student.add_argument("--seed", type=int, required=True)

@@ -128,11 +128,17 @@ def counts_towards_budget(trial: FrozenTrial) -> bool:
     return trial.state == TrialState.FAIL and EXCLUDED not in trial.user_attrs
 
 
-def fail_interrupted_trials(study: optuna.Study, worker: int | None = None) -> int:
-    """Trials left RUNNING by a killed worker, failed and given back to the budget: those of slot ``worker``
-    when that slot's job starts again (no other job runs the slot), every RUNNING one when no worker runs."""
-    stale = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-             if worker is None or t.user_attrs.get(WORKER) == worker]
+def fail_interrupted_trials(study: optuna.Study, slot: tuple[int, int] | None = None) -> int:
+    """Trials left RUNNING by a killed worker, failed and given back to the budget. When the job of slot
+    ``(worker, workers)`` starts: those of its own slot (no other job runs it) and of slots that no longer
+    exist (the study was scaled in); with no slot (no worker runs): every RUNNING one."""
+    def orphaned(trial: FrozenTrial) -> bool:
+        if slot is None:
+            return True
+        owner = trial.user_attrs.get(WORKER)
+        return owner == slot[0] or (isinstance(owner, int) and owner >= slot[1])
+
+    stale = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)) if orphaned(t)]
     for trial in stale:
         study._storage.set_trial_user_attr(trial._trial_id, EXCLUDED, "interrupted: left RUNNING by a killed job")
         study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
@@ -246,7 +252,8 @@ def summarize(config: dict[str, Any], method: Method, study: optuna.Study) -> di
     n_trials, epochs = tuning_budget(config, method.name)
     counted = budget_trials(study, n_trials)
     if len(counted) < n_trials:
-        raise RuntimeError(f"study {study.study_name}: {len(counted)} of {n_trials} trials count; a worker is missing")
+        raise RuntimeError(f"study {study.study_name}: {len(counted)} of {n_trials} trials count; delete "
+                           f"tune/{method.name}/workers/ and rerun to let the workers finish the budget")
     complete = [t for t in counted if t.state == TrialState.COMPLETE]
     if not complete:
         reasons = sorted({t.user_attrs.get(FAIL_REASON, "pruned") for t in counted})
@@ -264,7 +271,6 @@ def summarize(config: dict[str, Any], method: Method, study: optuna.Study) -> di
         "epochs_trained": sum(t.user_attrs.get(EPOCHS_TRAINED, 0) for t in counted),
         "epochs_budget": n_trials * epochs,
         "trial_order": [t.number for t in sorted(counted, key=lambda t: t.datetime_start)],
-        "workers_per_study": tuning["workers_per_study"],
         "sampler": {"name": "TPESampler", **tuning["sampler"]},
         "pruner": tuning["pruner"], "objective": "val_acc after the last epoch", "seed": tuning["seed"],
     }
@@ -279,7 +285,7 @@ def open_study(config: dict[str, Any], exp_dir: Path, method_name: str, uri: str
     study = load_study(config, exp_dir, method.name)
     params = {"method": method.name, "alpha": method.alpha, "study": study.study_name, "n_trials": n_trials,
               "epochs": epochs, "sampler_seed": config["tuning"]["sampler"]["seed"],
-              "pruner": config["tuning"]["pruner"]["name"], "workers_per_study": config["tuning"]["workers_per_study"]}
+              "pruner": config["tuning"]["pruner"]["name"]}
     run_id = open_job_run(uri, config["experiment"], f"tune/{method.name}", params=params,
                           tags={"role": "tune", "method": method.name})
     path = study_file(exp_dir, method.name)
@@ -302,15 +308,16 @@ def _opened(config: dict[str, Any], exp_dir: Path, method_name: str, uri: str, w
     return study, opened["run_id"]
 
 
-def work_on_study(config: dict[str, Any], exp_dir: Path, method_name: str, worker: int, runtime: Runtime,
+def work_on_study(config: dict[str, Any], exp_dir: Path, method_name: str, slot: tuple[int, int], runtime: Runtime,
                   uri: str) -> Path:
-    """Worker slot ``worker`` of a method's study, until the budget counts. After a kill, the slot's job
-    fails the trial it left RUNNING (giving the place back) and goes on; finished trials are kept."""
+    """Worker ``slot = (worker, workers)`` of a method's study, until the budget counts. After a kill, the
+    slot's job fails the trial it left RUNNING (giving the place back) and goes on; finished trials are kept."""
     from renyi_kd.tracking import close_stale_children
 
+    worker = slot[0]
     method = method_from_config(config, method_name)
     study, run_id = _opened(config, exp_dir, method_name, uri, worker)
-    interrupted = fail_interrupted_trials(study, worker)
+    interrupted = fail_interrupted_trials(study, slot)
     if interrupted:
         log.info("study %s: worker %d's %d interrupted trial(s) failed and given back to the budget",
                  study.study_name, worker, interrupted)

@@ -30,6 +30,7 @@ rule tune_worker:
     params:
         config=study_config,
         exp_dir=RESULTS,
+        workers=config["tuning"]["workers_per_study"],
     log:
         f"{RESULTS}/logs/tune/{{method}}.worker{{worker}}.log",
     threads: config["runtime"]["threads"]
@@ -39,7 +40,7 @@ rule tune_worker:
         gpu=1 if ON_GPU else 0,
     shell:
         "renyi-kd tune-worker --config {params.config:q} --exp-dir {params.exp_dir} --method {wildcards.method}"
-        " --worker {wildcards.worker} --threads {threads} > {log} 2>&1"
+        " --worker {wildcards.worker} --workers {params.workers} --threads {threads} > {log} 2>&1"
 
 
 rule tune:

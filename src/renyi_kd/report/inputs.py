@@ -176,7 +176,8 @@ def tuned_parameters(exp_dir: Path, runs: pd.DataFrame, methods: list[str]) -> p
 
 
 def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
-    """All ``tune/{method}/trials.csv`` stacked, with ``method`` and ``alpha`` columns; empty if none exist.
+    """The trials each method is judged on (``counts_towards_budget`` in ``tune/{method}/trials.csv``), stacked,
+    with ``method`` and ``alpha`` columns; empty if none exist.
 
     Columns ``params_T``/``params_beta`` are NaN for ``ce``. ``alpha`` comes from ``best.json`` when present,
     else from the method name.
@@ -187,6 +188,7 @@ def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
         if not path.is_file():
             continue
         trials = pd.read_csv(path)
+        trials = trials[trials["counts_towards_budget"]].copy()
         trials.insert(0, "method", method)
         best = load_best(exp_dir, method)
         alpha = best.get("alpha") if best else None
