@@ -18,6 +18,7 @@ from renyi_kd.config import ConfigError, tuning_budget, validate_config
 from renyi_kd.tune import (
     EXCLUDED,
     FAIL_REASON,
+    VAL_NLL,
     WORKER,
     budget_trials,
     counts_towards_budget,
@@ -25,6 +26,7 @@ from renyi_kd.tune import (
     make_pruner,
     make_sampler,
     optimize_with_budget,
+    summarize,
 )
 
 DEFAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
@@ -186,3 +188,19 @@ def test_a_resumed_or_second_worker_sampler_does_not_replay_suggestions() -> Non
     seeds = {_derived_seed(7, stream) for stream in [(0, 0), (0, 3), (1, 0), (1, 3)]}
     assert len(seeds) == 4
     assert _derived_seed(7, (0, 3)) == _derived_seed(7, (0, 3))  # and deterministically so
+
+
+def test_equal_validation_accuracy_is_decided_by_validation_nll() -> None:
+    from renyi_kd.config import method_from_config
+
+    config = copy.deepcopy(DEFAULT)
+    config["tuning"]["n_trials"] = 3
+    config = validate_config(config)
+    study = optuna.create_study(direction="maximize")
+    for value, nll in [(0.98, 0.09), (0.97, 0.01), (0.98, 0.05)]:  # the first two of equal accuracy differ in NLL
+        study.add_trial(optuna.trial.create_trial(
+            params={"lr": 1e-3}, distributions={"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)},
+            value=value, user_attrs={VAL_NLL: nll},
+        ))
+    summary = summarize(config, method_from_config(config, "kl"), study)
+    assert summary["best_trial"] == 2 and summary["value"] == 0.98

@@ -9,7 +9,7 @@ Budget: a study is done when ``n_trials`` trials count, where COMPLETE, PRUNED a
 left RUNNING by a killed worker (failed when that worker's job runs again, or when the study closes) and
 those a worker started past the budget. The best trial is chosen among the first ``n_trials`` counted
 trials by number, so a race between workers never gives a method more. The objective is validation
-accuracy after the study's epochs; the test split is never read. With one worker and a seeded sampler
+accuracy after the study's epochs, ties broken by lower validation NLL; the test split is never read. With one worker and a seeded sampler
 the trial sequence is reproducible; parallel workers are not.
 """
 
@@ -37,6 +37,7 @@ log = logging.getLogger("renyi_kd.tune")
 EXCLUDED = "budget_excluded"  # user attr: why a FAILED trial does not count towards the budget
 FAIL_REASON = "fail_reason"
 EPOCHS_TRAINED = "epochs_trained"
+VAL_NLL = "val_nll"  # user attr: validation NLL after the last epoch, which breaks ties in validation accuracy
 WORKER = "worker"  # user attr of a trial and tag of its MLflow run: the worker slot (0 .. workers_per_study-1)
 
 
@@ -198,6 +199,7 @@ class Objective:
                 mlflow.set_tags({"state": "FAIL", FAIL_REASON: repr(error)[:500]})
                 raise
             mlflow.set_tag("state", "COMPLETE")
+            trial.set_user_attr(VAL_NLL, history[-1]["val_nll"])
             return history[-1]["val_acc"]
 
 
@@ -239,13 +241,19 @@ def trials_frame(study: optuna.Study, n_trials: int) -> pd.DataFrame:
         over = "over budget: finished past the first n_trials" if counts_towards_budget(t) and t.number not in judged else ""
         rows.append({
             "number": t.number, "state": t.state.name, "value": t.value, WORKER: t.user_attrs.get(WORKER),
-            EPOCHS_TRAINED: t.user_attrs.get(EPOCHS_TRAINED, 0),
+            VAL_NLL: t.user_attrs.get(VAL_NLL), EPOCHS_TRAINED: t.user_attrs.get(EPOCHS_TRAINED, 0),
             "counts_towards_budget": t.number in judged,
             **{f"params_{k}": v for k, v in t.params.items()},
             FAIL_REASON: t.user_attrs.get(FAIL_REASON, t.user_attrs.get(EXCLUDED, over)),
             "datetime_start": t.datetime_start,
         })
     return pd.DataFrame(rows)
+
+
+def ranking(trial: FrozenTrial) -> tuple[float, float]:
+    """Validation accuracy, then lower validation NLL: accuracy on a small split ties often (one image is a
+    fraction of a point), and without a tie-break the earliest of the tied trials would always win."""
+    return trial.value, -trial.user_attrs.get(VAL_NLL, math.inf)
 
 
 def summarize(config: dict[str, Any], method: Method, study: optuna.Study) -> dict[str, Any]:
@@ -260,7 +268,7 @@ def summarize(config: dict[str, Any], method: Method, study: optuna.Study) -> di
         raise RuntimeError(
             f"study {study.study_name}: no trial completed ({len(counted)} pruned or failed: {'; '.join(reasons)[:800]})"
         )
-    best = max(complete, key=lambda t: t.value)
+    best = max(complete, key=ranking)
     tuning = config["tuning"]
     return {
         "method": method.name, "divergence": method.divergence, "alpha": method.alpha,
@@ -272,7 +280,7 @@ def summarize(config: dict[str, Any], method: Method, study: optuna.Study) -> di
         "epochs_budget": n_trials * epochs,
         "trial_order": [t.number for t in sorted(counted, key=lambda t: t.datetime_start)],
         "sampler": {"name": "TPESampler", **tuning["sampler"]},
-        "pruner": tuning["pruner"], "objective": "val_acc after the last epoch", "seed": tuning["seed"],
+        "pruner": tuning["pruner"], "objective": "val_acc after the last epoch; ties: lower val_nll", "seed": tuning["seed"],
     }
 
 
