@@ -95,8 +95,8 @@ def make_experiment(root: Path, *, optional: bool = True) -> Path:
         if method != "ce":
             params |= {"T": 2.0 + i, "beta": 0.5 + 0.1 * i}
         best = {"method": method, "divergence": None if method == "ce" else "renyi", "alpha": alpha,
-                "params": params, "value": 0.9 + 0.01 * i, "n_trials": 12, "n_complete": 9, "n_pruned": 2,
-                "n_failed": 1, "epochs_trained": 30, "epochs_budget": 36}  # fmt: skip
+                "params": params, "value": 0.9 + 0.01 * i, "best_trial": 0, "n_trials": 12, "n_complete": 9,
+                "n_pruned": 2, "n_failed": 1, "epochs_trained": 30, "epochs_budget": 36}  # fmt: skip
         (tune / "best.json").write_text(json.dumps(best))
         n = 13  # the last one finished past the budget (two workers racing): never shown
         trials = pd.DataFrame(
@@ -340,6 +340,7 @@ def test_only_the_trials_a_method_is_judged_on_are_reported(built: tuple[Path, P
 
     trials = load_trials(built[0], METHODS)
     assert len(trials) == 12 * len(METHODS) and trials["number"].max() == 11
+    assert trials.loc[trials["best"], "number"].tolist() == [0] * len(METHODS)  # best.json's, not the highest value
 
 
 def test_report_md_states_significant_methods(built: tuple[Path, Path]) -> None:

@@ -359,8 +359,7 @@ def optuna_landscape_figure(trials: pd.DataFrame, out_dir: Path) -> list[Path] |
     rng = np.random.default_rng(0)
     x = np.array([axis.position(a) for a in complete["alpha"]]) * 10 ** rng.uniform(-0.07, 0.07, len(complete))
     values = 100 * complete["value"].to_numpy(dtype=float)
-    best = complete.groupby("method")["value"].idxmax()
-    is_best = complete.index.isin(best.to_numpy())
+    is_best = complete["best"].to_numpy(dtype=bool)
     with _style():
         fig, ax = plt.subplots(figsize=(FIG_WIDTH, 2.3), constrained_layout=True)
         points = ax.scatter(x, complete["params_T"], c=values, cmap="viridis", s=14, lw=0, alpha=0.9)

@@ -180,7 +180,7 @@ def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
     with ``method`` and ``alpha`` columns; empty if none exist.
 
     Columns ``params_T``/``params_beta`` are NaN for ``ce``. ``alpha`` comes from ``best.json`` when present,
-    else from the method name.
+    else from the method name; ``best`` marks the trial the study chose (``best_trial`` in ``best.json``).
     """
     frames = []
     for method in methods:
@@ -193,6 +193,7 @@ def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
         best = load_best(exp_dir, method)
         alpha = best.get("alpha") if best else None
         trials["alpha"] = float(alpha) if alpha is not None else method_alpha(method)
+        trials["best"] = trials["number"] == (best or {}).get("best_trial")  # the study's choice (with tie-break)
         frames.append(trials)
     if not frames:
         logger.info("no tune/*/trials.csv under %s", exp_dir)
