@@ -213,10 +213,9 @@ def renyi_divergence(p_logits: Tensor, q_logits: Tensor, alpha: float, temperatu
     return _renyi_from_log_probs(_log_probs(p_logits, temperature), _log_probs(q_logits, temperature), alpha)
 
 
-def _check_scaling(scaling: str) -> str:
+def _check_scaling(scaling: str) -> None:
     if scaling not in SCALINGS:
         raise ValueError(f"scaling must be one of {SCALINGS}, got scaling={scaling!r}")
-    return scaling
 
 
 def renyi_soft_term(

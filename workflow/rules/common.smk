@@ -16,7 +16,7 @@ def method_config(wildcards, *sections):
 
 def study_config(wildcards):
     """What the three steps of a method's study read. Not the number of workers: scaling a study out or in
-    (even half-way, after a kill) keeps its steps, its MLflow run and, when done, its best.json."""
+    (even half-way, after a kill) keeps its study step and so its MLflow run."""
     subset = json.loads(method_config(wildcards, "data", "teacher", "student", "distillation", "tuning"))
     del subset["tuning"]["workers_per_study"]
     return json.dumps(subset)
