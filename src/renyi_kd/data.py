@@ -1,8 +1,11 @@
 """Datasets, stratified splits, transfer subsets and data fingerprints (no tracking, no workflow).
 
 Every dataset is an :class:`ImageData`: items ``(x, y)`` with ``x`` a normalised float tensor ``[C, H, W]`` and
-``y`` the class index. The project makes its own stratified train/val/test split of the whole pool (official
-train/test parts are concatenated), and the student's transfer set is a stratified subset of train.
+``y`` the class index. Where a dataset has an official test part (CIFAR; an image folder with ``train/`` and
+``test/``), its items follow those of the official train part and that part is the test split; val is a
+stratified part of the official train part. Otherwise (digits, a plain image folder) train/val/test is a
+stratified split of one pool. The student's transfer set is a stratified subset of train. Split sizes come from
+:func:`renyi_kd.split_plan.split_sizes`, which the config validation runs before any job.
 A fingerprint (sha256) says what the data is, so cached splits and teacher logits can be checked on load.
 """
 
@@ -14,7 +17,7 @@ import json
 import pickle
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,6 +33,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import datasets as tv_datasets
 
 from renyi_kd.files import write_text
+from renyi_kd.split_plan import Census, imagefolder_classes, imagefolder_parts, is_image_file, split_sizes
 
 __all__ = [
     "DATASET_NAMES",
@@ -61,8 +65,16 @@ EPOCH_STRIDE = 100003
 # --- where the pixels live ---------------------------------------------------------------------------------
 
 
+Fill = float | tuple[float, ...]
+
+
 class ImageSource(Protocol):
-    """Images by dataset index, plus the bytes that identify them for :func:`fingerprint`."""
+    """Images by dataset index, plus the bytes that identify them for :func:`fingerprint`.
+
+    ``fill`` is how a black pixel is stored (one value, or one per channel): what augmentation pads with.
+    """
+
+    fill: Fill
 
     def __len__(self) -> int: ...
 
@@ -75,12 +87,14 @@ class ImageSource(Protocol):
 class TensorImages:
     """All images in memory as one tensor ``[N, C, H, W]``.
 
-    ``prepare`` turns one stored image into the model input; ``None`` means it is stored ready (digits).
-    CIFAR is stored as uint8 (4x less memory than float) and normalised per item.
+    ``prepare`` turns stored images (one ``[C, H, W]`` or a batch ``[B, C, H, W]``) into model input; ``None``
+    means they are stored ready (digits). CIFAR is stored as uint8 (4x less memory than float) and normalised
+    when read. ``fill`` is the stored value of a black pixel.
     """
 
     pixels: Tensor
     prepare: Callable[[Tensor], Tensor] | None = None
+    fill: Fill = 0.0
 
     def __len__(self) -> int:
         return self.pixels.shape[0]
@@ -118,6 +132,11 @@ class FileImages:
         resized = TF.resize(rgb, [self.image_size, self.image_size], antialias=True)
         return TF.normalize(TF.to_tensor(resized), IMAGENET_MEAN, IMAGENET_STD)
 
+    @property
+    def fill(self) -> Fill:
+        """A black pixel after ImageNet normalisation."""
+        return tuple(-m / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD))
+
     def content(self) -> Iterator[bytes | memoryview]:
         """Relative path and size of every file: cheap on large folders, unlike hashing the pixels."""
         for name in self.files:
@@ -128,7 +147,8 @@ class FileImages:
 class ImageData(Dataset):
     """A classification dataset: ``data[i] -> (x, y)``, ``x`` float ``[in_chans, image_size, image_size]``.
 
-    ``targets`` is stored read-only so nobody can relabel items behind a fingerprint's back.
+    ``targets`` is stored read-only so nobody can relabel items behind a fingerprint's back. ``official_test``:
+    the last that many items are the dataset's official test part (``None``: no official split).
     """
 
     name: str
@@ -137,6 +157,7 @@ class ImageData(Dataset):
     classes: list[str]
     in_chans: int
     image_size: int
+    official_test: int | None = None
 
     def __post_init__(self) -> None:
         targets = np.array(self.targets, dtype=np.int64)
@@ -149,6 +170,8 @@ class ImageData(Dataset):
             )
         if len(targets) and (targets.min() < 0 or targets.max() >= len(self.classes)):
             raise ValueError(f"{self.name}: targets must lie in [0, {len(self.classes)}), one per class name")
+        if self.official_test is not None and not 0 < self.official_test < len(targets):
+            raise ValueError(f"{self.name}: official_test must be None or in (0, {len(targets)}), got {self.official_test}")
 
     @property
     def num_classes(self) -> int:
@@ -206,7 +229,7 @@ def _load_digits(root: Path | None, image_size: int | None, download: bool) -> I
     pixels = ((x - 0.5) / 0.5).float().contiguous()
     return ImageData(
         name="digits",
-        images=TensorImages(pixels),
+        images=TensorImages(pixels, fill=-1.0),
         targets=bunch.target,
         classes=[str(c) for c in bunch.target_names],
         in_chans=1,
@@ -256,16 +279,24 @@ CIFAR100 = _CifarLayout(
 )
 
 
+@lru_cache(maxsize=None)
+def _channel_stats(mean: tuple[float, ...], std: tuple[float, ...], device: torch.device) -> tuple[Tensor, Tensor]:
+    """``mean`` and ``std`` as ``[C, 1, 1]`` tensors, made once per device: a host-to-device copy per batch would
+    make every batch wait for the one before."""
+    return tuple(torch.tensor(v, device=device).view(-1, 1, 1) for v in (mean, std))
+
+
 def _prepare_uint8(x: Tensor, *, mean: tuple[float, ...], std: tuple[float, ...], image_size: int) -> Tensor:
-    """uint8 ``[C, H, W]`` -> float in [0, 1], resized if needed, normalised with ``mean``/``std``."""
-    x = x.float().div_(255)
+    """uint8-valued ``[..., C, H, W]`` -> float in [0, 1], resized if needed, normalised with ``mean``/``std``."""
+    x = x.float().div(255)
     if x.shape[-1] != image_size or x.shape[-2] != image_size:
         x = _resize(x, image_size)
-    return TF.normalize(x, mean, std)
+    mean_t, std_t = _channel_stats(mean, std, x.device)
+    return x.sub_(mean_t).div_(std_t)
 
 
 def _load_cifar(root: Path | None, image_size: int | None, download: bool, *, layout: _CifarLayout) -> ImageData:
-    """The official train and test parts of a CIFAR archive, concatenated (train first) into one pool."""
+    """The official train parts of a CIFAR archive followed by its test part, which is ``official_test``."""
     folder = _find_cifar_folder(_require_root(root, layout.name), layout, download)
     parts = [_read_cifar_part(folder / part, layout.label_key) for part in layout.parts]
     pixels = torch.from_numpy(np.concatenate([p for p, _ in parts]))
@@ -279,6 +310,7 @@ def _load_cifar(root: Path | None, image_size: int | None, download: bool, *, la
         classes=[_text(n) for n in meta[layout.names_key]],
         in_chans=3,
         image_size=size,
+        official_test=len(parts[-1][1]),
     )
 
 
@@ -349,19 +381,25 @@ def _text(value: str | bytes) -> str:
 
 
 def _load_imagefolder(root: Path | None, image_size: int | None, download: bool) -> ImageData:
-    """``root/<class>/<image>`` via torchvision's ImageFolder (classes sorted by name); pixels read per item."""
+    """``root/<class>/<image>``, or ``root/train/<class>/<image>`` and ``root/test/<class>/<image>`` (the official
+    parts, train first, with the same class folders), via torchvision's ImageFolder (classes sorted by name);
+    pixels read per item. Other sub-folders beside ``train/`` and ``test/`` are not read."""
     root = _require_root(root, "imagefolder").resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"image folder {root} does not exist; set data.root to a folder of class sub-folders")
-    folder = tv_datasets.ImageFolder(str(root))
+    parts = imagefolder_parts(root)
+    classes = imagefolder_classes(parts)
+    folders = {name: tv_datasets.ImageFolder(str(folder), is_valid_file=is_image_file) for name, folder in parts.items()}
+    samples = [sample for folder in folders.values() for sample in folder.samples]
     size = image_size or 224
     return ImageData(
         name="imagefolder",
-        images=FileImages(root, tuple(Path(p).relative_to(root).as_posix() for p, _ in folder.samples), size),
-        targets=np.asarray(folder.targets),
-        classes=list(folder.classes),
+        images=FileImages(root, tuple(Path(p).relative_to(root).as_posix() for p, _ in samples), size),
+        targets=np.asarray([target for _, target in samples]),
+        classes=classes,
         in_chans=3,
         image_size=size,
+        official_test=len(folders["test"]) if "test" in folders else None,
     )
 
 
@@ -369,48 +407,47 @@ def _load_imagefolder(root: Path | None, image_size: int | None, download: bool)
 
 
 def make_splits(
-    targets: np.ndarray, *, val_fraction: float, test_fraction: float, transfer_size: int | None, seed: int
+    targets: np.ndarray,
+    *,
+    val_fraction: float,
+    test_fraction: float,
+    transfer_size: int | None,
+    seed: int,
+    official_test: int | None = None,
 ) -> dict[str, list[int]]:
-    """Stratified, seeded train/val/test split of all items, and a stratified transfer subset of train.
+    """Stratified, seeded train/val/test split, and a stratified transfer subset of train.
 
-    Part sizes are ``round(n * fraction)`` for val and test, the rest is train. The transfer set holds one item of
-    every class first (when ``transfer_size >= num_classes``), the remainder shared out in proportion to class
-    size; ``transfer_size=None`` means all of train. Returns sorted dataset indices for :data:`SPLIT_NAMES`.
+    With ``official_test`` (:attr:`ImageData.official_test`) the last that many items are the test split and val
+    is ``round(val_fraction * rest)`` items of the rest (the official train part); ``test_fraction`` is not used.
+    Without it, test and then val are ``round(fraction * n)`` items of all ``n``. Sizes that cannot be made raise
+    :class:`renyi_kd.split_plan.SplitSizeError`. The transfer set holds one item of every class first (when
+    ``transfer_size >= num_classes``), the remainder shared out in proportion to class size;
+    ``transfer_size=None`` means all of train. Returns sorted dataset indices for :data:`SPLIT_NAMES`.
     """
     y = np.asarray(targets)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"targets must be a 1-D integer array, got dtype {y.dtype} and shape {y.shape}")
-    _check_fraction("val_fraction", val_fraction)
-    _check_fraction("test_fraction", test_fraction)
-    if val_fraction + test_fraction >= 1:
-        raise ValueError(
-            f"val_fraction + test_fraction must be < 1 to leave a train part, got {val_fraction} + {test_fraction}"
-        )
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    n, num_classes = len(y), len(np.unique(y))
-    n_val, n_test = round(n * val_fraction), round(n * test_fraction)
-    for argument, size in (
-        (f"val_fraction={val_fraction}", n_val),
-        (f"test_fraction={test_fraction}", n_test),
-        (f"val_fraction + test_fraction={val_fraction + test_fraction}", n - n_val - n_test),
-    ):
-        if size < num_classes:
-            raise ValueError(
-                f"{argument} leaves {size} of {n} items for a part, fewer than the {num_classes} classes; "
-                f"a stratified part needs at least one item per class"
-            )
+    if official_test is not None and not 0 < official_test < len(y):
+        raise ValueError(f"official_test must be None or in (0, {len(y)}), got {official_test!r}")
+    n = len(y)
+    pool = n - (official_test or 0)
+    sizes = split_sizes(
+        Census(pool, official_test, len(np.unique(y[:pool]))),
+        val_fraction=val_fraction,
+        test_fraction=test_fraction,
+        transfer_size=transfer_size,
+    )
     test_seed, val_seed, transfer_seed = np.random.SeedSequence(int(seed)).generate_state(3)
-    rest, test = train_test_split(np.arange(n), test_size=n_test, stratify=y, random_state=int(test_seed))
-    train, val = train_test_split(rest, test_size=n_val, stratify=y[rest], random_state=int(val_seed))
+    if official_test is None:
+        rest, test = train_test_split(np.arange(n), test_size=sizes.test, stratify=y, random_state=int(test_seed))
+    else:
+        rest, test = np.arange(pool), np.arange(pool, n)
+    train, val = train_test_split(rest, test_size=sizes.val, stratify=y[rest], random_state=int(val_seed))
     transfer = _transfer_subset(train, y[train], transfer_size, np.random.default_rng(transfer_seed))
     parts = {"train": train, "val": val, "test": test, "transfer": transfer}
     return {name: sorted(int(i) for i in parts[name]) for name in SPLIT_NAMES}
-
-
-def _check_fraction(argument: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise ValueError(f"{argument} must be a number in (0, 1), got {value!r}")
 
 
 def _transfer_subset(
@@ -419,8 +456,6 @@ def _transfer_subset(
     """``size`` items of ``train`` drawn per class (see :func:`make_splits`); uniform when too few for every class."""
     if size is None:
         return train
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= len(train):
-        raise ValueError(f"transfer_size must be None or an integer in [1, {len(train)}] (the train size), got {size!r}")
     classes, counts = np.unique(labels, return_counts=True)
     if size < len(classes):
         return rng.choice(train, size=size, replace=False)
@@ -461,6 +496,8 @@ def fingerprint(data: ImageData) -> str:
         "image_size": data.image_size,
         "classes": list(data.classes),
     }
+    if data.official_test is not None:  # absent otherwise, so fingerprints of pooled data stay what they were
+        header["official_test"] = data.official_test
     chunks = [json.dumps(header, sort_keys=True).encode(), data.targets.astype("<i8").tobytes()]
     for chunk in (*chunks, *data.images.content()):
         digest.update(len(chunk).to_bytes(8, "little"))
@@ -468,8 +505,25 @@ def fingerprint(data: ImageData) -> str:
     return digest.hexdigest()
 
 
-def save_splits(path: Path, splits: dict[str, list[int]], *, data_fingerprint: str, meta: dict) -> None:
-    """Write ``splits`` as JSON with the fingerprint of the data they index, atomically (tmp + rename)."""
+# Where each split was drawn from, by whether the data has an official test part; recorded in the splits file.
+DRAWN_FROM = {
+    True: {"train": "official train part", "val": "official train part", "test": "official test part", "transfer": "train"},
+    False: {"train": "pool", "val": "pool", "test": "pool", "transfer": "train"},
+}
+
+
+def save_splits(
+    path: Path,
+    splits: dict[str, list[int]],
+    *,
+    data_fingerprint: str,
+    meta: dict,
+    official_test: int | None = None,
+) -> None:
+    """Write ``splits`` as JSON with the fingerprint of the data they index, atomically (tmp + rename).
+
+    ``official_test`` (as given to :func:`make_splits`) is recorded with where each split was drawn from.
+    """
     missing = [name for name in SPLIT_NAMES if name not in splits]
     if missing:
         raise ValueError(f"splits lack {', '.join(missing)}; expected {', '.join(SPLIT_NAMES)}")
@@ -477,6 +531,8 @@ def save_splits(path: Path, splits: dict[str, list[int]], *, data_fingerprint: s
         "format": SPLITS_FORMAT,
         "data_fingerprint": data_fingerprint,
         "meta": meta,
+        "official_test": official_test,
+        "drawn_from": DRAWN_FROM[official_test is not None],
         "sizes": {name: len(splits[name]) for name in SPLIT_NAMES},
         "splits": {name: [int(i) for i in splits[name]] for name in SPLIT_NAMES},
     }
