@@ -1,9 +1,13 @@
-"""timm model factory and safetensors files (weights, and training state for resuming)."""
+"""timm model factory with small-image stems, and safetensors files (weights, and training state for resuming).
+
+Importing this module registers the project's CIFAR architectures in timm (:mod:`renyi_kd.cifar_models`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +15,51 @@ import timm
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
+from timm.models import load_pretrained
+from timm.models.resnet import ResNet
 from torch import nn
 
+from renyi_kd import cifar_models  # noqa: F401  (registers the CIFAR models with timm)
 from renyi_kd.files import atomic_output
 
 _STATE_KEY = "renyi_kd.state"
+
+
+def _resnet_small_stem(model: ResNet) -> ResNet:
+    """timm ResNet family: the first convolution becomes 3x3 stride 1 (a deep stem keeps its 3x3 convolutions and
+    loses its stride) and the stem pool goes, so a 32-px input keeps a 4x4 map after the last stage."""
+    if isinstance(model.conv1, nn.Sequential):
+        model.conv1[0].stride = (1, 1)
+    else:
+        model.conv1 = nn.Conv2d(model.conv1.in_channels, model.conv1.out_channels, 3, padding=1, bias=False)
+        nn.init.kaiming_normal_(model.conv1.weight, mode="fan_out", nonlinearity="relu")
+    model.maxpool = nn.Identity()
+    for info in model.feature_info:  # both stride-2 steps of the stem are gone
+        info["reduction"] = max(1, info["reduction"] // 4)
+    return model
+
+
+# Model class -> how its stem becomes a small-image stem (looked up along the class's MRO). The CIFAR models
+# have one already.
+SMALL_STEMS: dict[type, Callable[[nn.Module], nn.Module]] = {
+    ResNet: _resnet_small_stem,
+    cifar_models.CifarNet: lambda model: model,
+}
+
+
+def _small_stem(model: nn.Module, name: str) -> nn.Module:
+    adapt = next((SMALL_STEMS[cls] for cls in type(model).__mro__ if cls in SMALL_STEMS), None)
+    if adapt is None:
+        raise ValueError(
+            f"stem 'small' cannot adapt {name!r} (a {type(model).__name__}); it adapts timm's ResNet family "
+            f"(resnet*, resnext*, seresnet*, wide_resnet*, ...) and the CIFAR models ({', '.join(timm.list_models(module='cifar_models'))})"
+        )
+    return adapt(model)
+
+
+# Stem name -> how the built model is changed; None: as its builder makes it (timm then loads a weights file
+# itself, with the model's own checkpoint filter).
+STEMS: dict[str, Callable[[nn.Module, str], nn.Module] | None] = {"imagenet": None, "small": _small_stem}
 
 
 def create_model(
@@ -25,18 +69,32 @@ def create_model(
     num_classes: int,
     pretrained_file: str | Path | None = None,
     model_kwargs: dict[str, Any] | None = None,
+    stem: str = "imagenet",
 ) -> nn.Module:
     """Any timm backbone by name, from scratch or from a local weights file (never downloaded).
 
-    With a file, timm adapts the stem to ``in_chans`` and drops a classifier of another ``num_classes``.
+    ``stem``: ``imagenet``, the model as timm builds it; ``small``, a 3x3 stride-1 first convolution and no stem
+    pool (see :data:`STEMS`), for 32-px inputs. With a file, timm adapts the first convolution to ``in_chans``
+    and drops a classifier of another ``num_classes``; a small-stem model loads the file after its stem changed,
+    so the file must come from a small-stem model too.
     """
+    if stem not in STEMS:
+        raise ValueError(f"unknown stem {stem!r}; choose one of {', '.join(STEMS)}")
     kwargs = dict(model_kwargs or {})
+    adapt = STEMS[stem]
+    if adapt is None:
+        if pretrained_file is not None:
+            kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": str(pretrained_file)})
+        return timm.create_model(name, in_chans=in_chans, num_classes=num_classes, **kwargs)
+    model = adapt(timm.create_model(name, in_chans=in_chans, num_classes=num_classes, **kwargs), name)
     if pretrained_file is not None:
-        kwargs.update(pretrained=True, pretrained_cfg_overlay={"file": str(pretrained_file)})
-    return timm.create_model(name, in_chans=in_chans, num_classes=num_classes, **kwargs)
+        cfg = {**model.pretrained_cfg, "file": str(pretrained_file)}
+        load_pretrained(model, pretrained_cfg=cfg, num_classes=num_classes, in_chans=in_chans)
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:
+    """Number of parameters (trainable or not; buffers are not parameters)."""
     return sum(p.numel() for p in model.parameters())
 
 
