@@ -29,7 +29,9 @@ tex:
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; } \
 	  || echo "pdflatex could not be installed (needs root and apt): the LaTeX compile test will be skipped"
 
+# A lock left by a killed run is cleared first (never one of a live run: recover_lock.py refuses and says why).
 run: setup
+	$(BIN)/python workflow/scripts/recover_lock.py $(SNAKEMAKE_ARGS)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SNAKEMAKE_ARGS)
 	@$(BIN)/python -c "import yaml; e = yaml.safe_load(open('config.yaml'))['experiment']; \
 	  print(f'\nMain table: results/{e}/report/tables/main.md\nReport:     results/{e}/report/report.md\nRuns:       make ui')"

@@ -4,6 +4,7 @@ import os
 import sys
 from pathlib import Path
 
+from renyi_kd import paths
 from renyi_kd.config import validate_config
 
 configfile: "config.yaml"
@@ -14,15 +15,17 @@ config.update(validate_config(config))
 EXP = config["experiment"]
 RESULTS = f"results/{EXP}"
 METHODS = list(config["methods"])
+STUDIES = paths.study_ids(METHODS, config["tuning"]["repeats"])
 SEEDS = config["seeds"]
 ON_GPU = config["runtime"]["device"] == "cuda"
 TUNE = config["tuning"]["enabled"]
+WORKERS = config["tuning"]["workers_per_study"]
 # Jobs call the renyi-kd of the environment that runs Snakemake, activated or not.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
 
 wildcard_constraints:
-    method="|".join(METHODS).replace(".", r"\."),
+    study=paths.study_pattern(METHODS),
     seed=r"\d+",
     worker=r"\d+",
 

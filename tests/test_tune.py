@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from renyi_kd.config import ConfigError, tuning_budget, validate_config
-from renyi_kd.tune import (
+from renyi_kd.study import (
     EXCLUDED,
     FAIL_REASON,
     VAL_NLL,
@@ -23,21 +23,20 @@ from renyi_kd.tune import (
     budget_trials,
     counts_towards_budget,
     fail_interrupted_trials,
-    make_pruner,
     make_sampler,
     optimize_with_budget,
     summarize,
 )
 
 DEFAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
-SAMPLER = {"seed": 0, "n_startup_trials": 2, "multivariate": True, "constant_liar": True}
+SAMPLER = {"n_startup_trials": 2, "multivariate": True, "constant_liar": True}
 
 
 def journal_study(path: Path) -> optuna.Study:
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
     return optuna.create_study(
-        study_name="s", storage=storage, sampler=make_sampler(SAMPLER), direction="maximize", load_if_exists=True,
-        pruner=make_pruner({"name": "none"}, 5),
+        study_name="s", storage=storage, sampler=make_sampler(SAMPLER, seed=0), direction="maximize",
+        load_if_exists=True,
     )
 
 
@@ -182,7 +181,7 @@ def test_the_method_is_judged_on_the_first_n_trials_that_count(tmp_path: Path) -
 
 
 def test_a_resumed_or_second_worker_sampler_does_not_replay_suggestions() -> None:
-    from renyi_kd.tune import _derived_seed
+    from renyi_kd.study import _derived_seed
 
     assert _derived_seed(7, (0, 0)) == 7  # a fresh single-worker study is seeded exactly as configured
     seeds = {_derived_seed(7, stream) for stream in [(0, 0), (0, 3), (1, 0), (1, 3)]}
@@ -191,10 +190,9 @@ def test_a_resumed_or_second_worker_sampler_does_not_replay_suggestions() -> Non
 
 
 def test_equal_validation_accuracy_is_decided_by_validation_nll() -> None:
-    from renyi_kd.config import method_from_config
-
     config = copy.deepcopy(DEFAULT)
     config["tuning"]["n_trials"] = 3
+    config["tuning"]["sampler"]["n_startup_trials"] = 2
     config = validate_config(config)
     study = optuna.create_study(direction="maximize")
     for value, nll in [(0.98, 0.09), (0.97, 0.01), (0.98, 0.05)]:  # the first two of equal accuracy differ in NLL
@@ -202,5 +200,5 @@ def test_equal_validation_accuracy_is_decided_by_validation_nll() -> None:
             params={"lr": 1e-3}, distributions={"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)},
             value=value, user_attrs={VAL_NLL: nll},
         ))
-    summary = summarize(config, method_from_config(config, "kl"), study)
+    summary = summarize(config, "kl", study)
     assert summary["best_trial"] == 2 and summary["value"] == 0.98

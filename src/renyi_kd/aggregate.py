@@ -10,12 +10,13 @@ from renyi_kd.files import read_json, write_text
 
 
 def collect_runs(metrics_files: list[Path]) -> pd.DataFrame:
-    return pd.DataFrame([read_json(path) for path in metrics_files]).sort_values(["method", "seed"], kind="stable")
+    runs = pd.DataFrame([read_json(path) for path in metrics_files])
+    return runs.sort_values(["method", "repeat", "seed"], kind="stable")
 
 
 def accuracy_table(runs: pd.DataFrame, teacher: dict, methods: list[str]) -> str:
     """Markdown: method x test accuracy (mean ± std over seeds), the teacher first."""
-    grouped = runs.groupby("method")["test_acc"].agg(["mean", "std", "count"])
+    grouped = runs.groupby("method")["test_acc"].agg(["mean", "std", "count"])  # over repeats and seeds
     rows = [f"| teacher ({teacher['model']}) | {teacher['test_acc']:.4f} | 1 |"]
     for method in methods:
         if method in grouped.index:

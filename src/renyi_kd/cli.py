@@ -13,9 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from renyi_kd.config import ConfigError, load_config
-from renyi_kd.runtime import Runtime, configure_logging
 
 log = logging.getLogger("renyi_kd")
+# Subcommands import what they use when they run: `renyi-kd --help` and `check-config` stay light.
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    for noisy in ("alembic", "mlflow", "urllib3", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _config(value: str) -> dict[str, Any]:
@@ -30,12 +36,14 @@ def _uri(config: dict[str, Any], exp_dir: Path) -> str:
     return tracking_uri(config["tracking"]["uri"], Path(exp_dir).parent)
 
 
-def _runtime(config: dict[str, Any], args: argparse.Namespace) -> Runtime:
+def _runtime(config: dict[str, Any], args: argparse.Namespace):
+    from renyi_kd.runtime import Runtime
+
     return Runtime.from_config(config["runtime"], threads=args.threads)
 
 
 def cmd_check_config(args: argparse.Namespace) -> None:
-    config = _config(args.config)
+    config = _config(args.file or args.config)
     print(json.dumps(config, indent=1))
 
 
@@ -71,33 +79,26 @@ def cmd_export_logits(args: argparse.Namespace) -> None:
 
 def cmd_train_student(args: argparse.Namespace) -> None:
     from renyi_kd.files import read_json
-    from renyi_kd.student import Hyperparameters, final_run
+    from renyi_kd.student import Hyperparameters, final_runs
 
     config = _config(args.config)
     hp = Hyperparameters(**read_json(args.params)["params"]) if args.params else None
-    final_run(config, args.exp_dir, args.method, args.seed, hp, _runtime(config, args), _uri(config, args.exp_dir))
+    final_runs(config, args.exp_dir, args.study, args.seeds, hp, _runtime(config, args), _uri(config, args.exp_dir))
 
 
-def cmd_open_study(args: argparse.Namespace) -> None:
-    from renyi_kd.tune import open_study
+def cmd_tune(args: argparse.Namespace) -> None:
+    from renyi_kd.tune import tune_study
 
     config = _config(args.config)
-    open_study(config, args.exp_dir, args.method, _uri(config, args.exp_dir))
+    tune_study(config, args.exp_dir, args.study, args.workers, _uri(config, args.exp_dir), threads=args.threads)
 
 
 def cmd_tune_worker(args: argparse.Namespace) -> None:
     from renyi_kd.tune import work_on_study
 
     config = _config(args.config)
-    work_on_study(config, args.exp_dir, args.method, (args.worker, args.workers), _runtime(config, args),
-                  _uri(config, args.exp_dir))
-
-
-def cmd_close_study(args: argparse.Namespace) -> None:
-    from renyi_kd.tune import close_study
-
-    config = _config(args.config)
-    close_study(config, args.exp_dir, args.method, _uri(config, args.exp_dir))
+    work_on_study(config, args.exp_dir, args.study, (args.worker, args.workers), _uri(config, args.exp_dir),
+                  threads=args.threads)
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
@@ -111,16 +112,17 @@ def cmd_report(args: argparse.Namespace) -> None:
     from renyi_kd.report import build_report
 
     config = _config(args.config)
-    log.info("report: %s", build_report(args.exp_dir, methods=list(config["methods"])))
+    log.info("report: %s", build_report(args.exp_dir, methods=list(config["methods"]), settings=config["report"]))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renyi-kd", description="Rényi-divergence knowledge distillation benchmark")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, handler, help_text: str, *, exp_dir: bool = True, threads: bool = False):
+    def command(name: str, handler, help_text: str, *, exp_dir: bool = True, threads: bool = False,
+                config: bool = True):
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--config", required=True, help="config.yaml, or the validated config as JSON")
+        sub.add_argument("--config", required=config, help="config.yaml, or the validated config as JSON")
         if exp_dir:
             sub.add_argument("--exp-dir", type=Path, required=True, help="results/{experiment}")
         if threads:
@@ -128,24 +130,24 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    command("check-config", cmd_check_config, "validate a config and print it with defaults filled in", exp_dir=False)
+    check = command("check-config", cmd_check_config, "validate a config and print it with defaults filled in",
+                    exp_dir=False, config=False)
+    check.add_argument("file", nargs="?", help="the config file (or --config)")
     command("init-tracking", cmd_init_tracking, "create the MLflow store and experiment once, before parallel jobs")
     command("prepare-data", cmd_prepare_data, "stratified splits and transfer subset with the data fingerprint")
     command("train-teacher", cmd_train_teacher, "train the teacher (resumes from its checkpoint)", threads=True)
     command("export-logits", cmd_export_logits, "cache teacher logits for train/val/test", threads=True)
-    tuning = [
-        command("open-study", cmd_open_study, "create a method's Optuna study and its MLflow run, before the workers"),
-        command("tune-worker", cmd_tune_worker, "one worker on a method's study until its budget counts (resumes)",
-                threads=True),
-        command("close-study", cmd_close_study, "best.json and trials.csv of a method's study, after its workers"),
-    ]
-    for sub in tuning:
-        sub.add_argument("--method", required=True)
-    tuning[1].add_argument("--worker", type=int, default=0, help="this worker's slot, 0 .. WORKERS-1")
-    tuning[1].add_argument("--workers", type=int, default=1, help="slots working on the study (workers_per_study)")
-    student = command("train-student", cmd_train_student, "final run of one method and seed, measured on test", threads=True)
-    student.add_argument("--method", required=True)
-    student.add_argument("--seed", type=int, required=True)
+    tune = command("tune", cmd_tune, "a method's Optuna study: open, trials until the budget counts, best.json",
+                   threads=True)
+    worker = command("tune-worker", cmd_tune_worker, "one of several workers sharing a study (resumes)", threads=True)
+    for sub in (tune, worker):
+        sub.add_argument("--study", required=True, help="a method, or METHOD/repeatR for repeat R > 0")
+        sub.add_argument("--workers", type=int, default=1, help="worker jobs sharing the study (workers_per_study)")
+    worker.add_argument("--worker", type=int, required=True, help="this worker's slot, 0 .. WORKERS-1")
+    student = command("train-student", cmd_train_student, "final runs of one study on some seeds, measured on test",
+                      threads=True)
+    student.add_argument("--study", required=True, help="a method, or METHOD/repeatR for repeat R > 0")
+    student.add_argument("--seeds", type=int, nargs="+", required=True)
     student.add_argument("--params", type=Path, default=None, help="best.json from tuning (default: config values)")
     agg = command("aggregate", cmd_aggregate, "collect final runs into runs.csv and a table", exp_dir=False)
     agg.add_argument("--metrics", type=Path, nargs="+", required=True)
@@ -158,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     configure_logging()
     args = build_parser().parse_args(argv)
+    if args.command == "check-config" and not (args.file or args.config):
+        build_parser().error("check-config needs a config file")
     try:
         args.handler(args)
     except (ConfigError, FileNotFoundError) as error:

@@ -78,7 +78,9 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     _check_data_paths(config)
     for name in config["methods"]:
         method_from_config(config, name)
+    _check_schedules(config)
     _check_tuning(config)
+    _check_report(config)
     return config
 
 
@@ -141,8 +143,33 @@ def _check_data_paths(config: dict[str, Any]) -> None:
         raise ConfigError("data.root", f"folder not found: {root} (set data.download: true to fetch CIFAR)")
 
 
+def _check_schedules(config: dict[str, Any]) -> None:
+    from renyi_kd.optim import Schedule, check_schedule
+
+    for role in ("teacher", "student"):
+        section = config[role]
+        problems = check_schedule(Schedule.from_config(section["schedule"]), section["epochs"])
+        if problems:
+            raise ConfigError(f"{role}.schedule", "; ".join(problems))
+
+
+def _check_report(config: dict[str, Any]) -> None:
+    report = config["report"]
+    for i, family in enumerate(report["comparisons"]):
+        for key in ("references", "methods"):
+            unknown = [m for m in family[key] or [] if m not in config["methods"]]
+            if unknown:
+                raise ConfigError(f"report.comparisons.{i}.{key}", f"{unknown} are not configured methods")
+    if report["equivalence_reference"] not in config["methods"]:
+        raise ConfigError("report.equivalence_reference", f"{report['equivalence_reference']!r} is not a configured method")
+
+
 def _check_tuning(config: dict[str, Any]) -> None:
     tuning = config["tuning"]
+    n_startup = tuning["sampler"]["n_startup_trials"]
+    if tuning["enabled"] and n_startup > tuning["n_trials"]:
+        raise ConfigError("tuning.sampler.n_startup_trials",
+                          f"{n_startup} start-up trials do not fit in the budget of {tuning['n_trials']} trials")
     if tuning["enabled"] and tuning["seed"] in config["seeds"]:
         raise ConfigError(
             "tuning.seed",

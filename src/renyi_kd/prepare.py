@@ -7,13 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from renyi_kd import paths
 from renyi_kd.data import ImageData, fingerprint, load_dataset, load_splits, make_splits, save_splits
 
 log = logging.getLogger("renyi_kd.prepare")
-
-
-def splits_path(exp_dir: Path) -> Path:
-    return Path(exp_dir) / "data" / "splits.json"
 
 
 def load_data(data_config: dict[str, Any]) -> ImageData:
@@ -35,7 +32,7 @@ def prepare_data(data_config: dict[str, Any], exp_dir: Path) -> Path:
         transfer_size=data_config["transfer_size"],
         seed=data_config["split_seed"],
     )
-    out = splits_path(exp_dir)
+    out = paths.splits_file(exp_dir)
     meta = {"dataset": data_config["name"], "classes": data.classes, "in_chans": data.in_chans}
     save_splits(out, splits, data_fingerprint=fingerprint(data), meta=meta)
     log.info("splits: %s", {k: len(v) for k, v in splits.items()})
@@ -55,4 +52,4 @@ def open_prepared(data_config: dict[str, Any], exp_dir: Path) -> Prepared:
     """Load the data and the saved splits, refusing splits that were made from other data."""
     data = load_data(data_config)
     digest = fingerprint(data)
-    return Prepared(data, load_splits(splits_path(exp_dir), expected_fingerprint=digest), digest)
+    return Prepared(data, load_splits(paths.splits_file(exp_dir), expected_fingerprint=digest), digest)

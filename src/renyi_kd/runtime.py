@@ -68,9 +68,3 @@ def seed_everything(seed: int) -> None:
     torch.backends.cudnn.benchmark = False
     # warn_only: a few CUDA kernels (e.g. some pooling backward passes) have no deterministic version
     torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    for noisy in ("alembic", "mlflow", "urllib3", "fontTools"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)

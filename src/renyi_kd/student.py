@@ -8,16 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 
+from renyi_kd import paths
 from renyi_kd.config import Method, method_from_config
 from renyi_kd.files import digest, read_json, write_json
 from renyi_kd.logits import TeacherLogits
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.metrics import classification_metrics, fidelity_metrics
 from renyi_kd.models import count_parameters, create_model
+from renyi_kd.predictions import save_predictions
 from renyi_kd.prepare import Prepared, open_prepared
 from renyi_kd.runtime import Runtime, seed_everything
-from renyi_kd.teacher import teacher_dir
 from renyi_kd.tracking import job_run, log_epoch
 from renyi_kd.train import EpochCallback, FitSpec, fit, predict, training_seconds
 
@@ -55,9 +57,9 @@ class StudentSetup:
     @classmethod
     def open(cls, config: dict[str, Any], exp_dir: Path, runtime: Runtime) -> "StudentSetup":
         prepared = open_prepared(config["data"], exp_dir)
-        teacher_sha = read_json(teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
+        teacher_sha = read_json(paths.teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
         teacher = TeacherLogits(
-            teacher_dir(exp_dir) / "logits.safetensors",
+            paths.teacher_dir(exp_dir) / "logits.safetensors",
             data_fingerprint=prepared.fingerprint,
             teacher_sha256=teacher_sha,
             device=runtime.device,
@@ -91,27 +93,50 @@ class StudentSetup:
             model, self.prepared.data, self.prepared.splits["transfer"], self.prepared.splits["val"],
             DistillationLoss(**loss_params), spec=spec, runtime=self.runtime,
             soft_targets=self.teacher if method.uses_teacher else None, state_path=state_path,
-            state_key=digest(section, loss_params, self.prepared.fingerprint, self.teacher.meta),
-            on_epoch=on_epoch, description=f"{method.name} seed {seed}",
+            state_key=self._state_key(method, hp), on_epoch=on_epoch, description=f"{method.name} seed {seed}",
         )
         return model, history
 
+    def _state_key(self, method: Method, hp: Hyperparameters) -> str:
+        loss_params = method.loss_params(beta=hp.beta, T=hp.T)
+        return digest(self.config["student"], loss_params, self.prepared.fingerprint, self.teacher.meta)
 
-def final_run(
-    config: dict[str, Any], exp_dir: Path, method_name: str, seed: int, hp: Hyperparameters | None,
+    def run_key(self, method: Method, hp: Hyperparameters, seed: int) -> str:
+        """What a final run's numbers depend on: the same key means the same numbers."""
+        return digest(self._state_key(method, hp), hp.as_dict(), seed)[:16]
+
+
+def final_runs(
+    config: dict[str, Any], exp_dir: Path, study: str, seeds: list[int], hp: Hyperparameters | None,
     runtime: Runtime, tracking_uri: str,
-) -> Path:
-    """Retrain ``method`` with its chosen hyperparameters on ``seed`` and measure it on the test split."""
-    method = method_from_config(config, method_name)
+) -> list[Path]:
+    """Retrain a study's method with its chosen hyperparameters on each of ``seeds`` (one process, one
+    data load), each measured on the test split and logged as its own MLflow run. The per-epoch checkpoints
+    stay until every seed is done, so a job killed half-way resumes each seed where it stopped, and a seed
+    already finished only recomputes its test predictions from its last checkpoint: same numbers."""
+    method = method_from_config(config, paths.parse_study(study)[0])
     hp = hp or Hyperparameters.defaults(config, method)
     setup = StudentSetup.open(config, exp_dir, runtime)
-    out = Path(exp_dir) / "final" / method.name / f"seed{seed}"
+    outputs = [_final_run(setup, exp_dir, study, method, seed, hp, tracking_uri) for seed in seeds]
+    for seed in seeds:
+        (paths.final_dir(exp_dir, study, seed) / "checkpoint.safetensors").unlink(missing_ok=True)
+    return outputs
+
+
+def _final_run(setup: StudentSetup, exp_dir: Path, study: str, method: Method, seed: int, hp: Hyperparameters,
+               tracking_uri: str) -> Path:
+    import mlflow
+
+    config, runtime = setup.config, setup.runtime
+    repeat = paths.parse_study(study)[1]
+    out = paths.final_dir(exp_dir, study, seed)
     out.mkdir(parents=True, exist_ok=True)
-    params = {"seed": seed, "scaling": method.scaling, "student": config["student"]["model"],
+    params = {"seed": seed, "repeat": repeat, "scaling": method.scaling, "student": config["student"]["model"],
               "teacher": config["teacher"]["model"], "dataset": config["data"]["name"],
-              "epochs": config["student"]["epochs"], **method.tags(), **hp.as_dict()}
-    tags = {"role": "final", "method": method.name, "alpha": str(method.alpha), "seed": str(seed)}
-    with job_run(tracking_uri, config["experiment"], f"final/{method.name}/seed{seed}", params=params, tags=tags):
+              "epochs": config["student"]["epochs"], **method.tags(), **hp.as_dict(),
+              "key": setup.run_key(method, hp, seed)}
+    tags = {"role": "final", "method": method.name, "alpha": str(method.alpha), "seed": str(seed), "repeat": str(repeat)}
+    with job_run(tracking_uri, config["experiment"], f"final/{study}/seed{seed}", params=params, tags=tags):
         model, history = setup.train(method, hp, seed=seed, on_epoch=log_epoch, state_path=out / "checkpoint.safetensors")
         test_indices = setup.prepared.splits["test"]
         logits, targets = predict(model, setup.prepared.data, test_indices, batch_size=config["student"]["batch_size"], runtime=runtime)
@@ -121,19 +146,18 @@ def final_run(
         test = {f"test_{k}": v for k, v in classification_metrics(logits, targets).items()}
         fidelity = fidelity_metrics(logits, teacher_logits)
         metrics = {
-            "experiment": config["experiment"], "method": method.name, "divergence": method.divergence,
+            "experiment": config["experiment"], "method": method.name, "repeat": repeat, "divergence": method.divergence,
             "alpha": method.alpha, "beta": hp.beta if method.uses_teacher else 0.0, "T": hp.T, "scaling": method.scaling,
             "lr": hp.lr, "weight_decay": hp.weight_decay, "seed": seed, **test, **fidelity,
             "epochs": len(history), "wall_time_s": training_seconds(history),
             "student_params": count_parameters(model), "teacher": config["teacher"]["model"],
             "student": config["student"]["model"],
         }
+        save_predictions(out / "predictions.safetensors", torch.as_tensor(test_indices), targets, logits,
+                         data_fingerprint=setup.prepared.fingerprint)
         pd.DataFrame(history).to_csv(out / "history.csv", index=False)
         write_json(out / "metrics.json", metrics)
-        import mlflow
-
         mlflow.log_metrics({k: metrics[k] for k in (*test, *fidelity, "wall_time_s")})
         mlflow.log_artifact(str(out / "metrics.json"))
-    (out / "checkpoint.safetensors").unlink(missing_ok=True)
-    log.info("%s seed %d: test accuracy %.4f", method.name, seed, metrics["test_acc"])
+    log.info("%s seed %d: test accuracy %.4f", study, seed, metrics["test_acc"])
     return out / "metrics.json"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from renyi_kd import paths
 from renyi_kd.files import digest, read_json, write_json
 from renyi_kd.logits import SPLITS, save_logits
 from renyi_kd.losses import DistillationLoss
@@ -19,10 +20,6 @@ from renyi_kd.tracking import job_run, log_epoch
 from renyi_kd.train import FitSpec, fit, predict, training_seconds
 
 log = logging.getLogger("renyi_kd.teacher")
-
-
-def teacher_dir(exp_dir: Path) -> Path:
-    return Path(exp_dir) / "teacher"
 
 
 def _build(section: dict[str, Any], prepared: Prepared, *, from_file: bool = True):
@@ -39,7 +36,7 @@ def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, track
     """Train the teacher on the train split (val for monitoring), resuming from its checkpoint if present."""
     section = config["teacher"]
     prepared = open_prepared(config["data"], exp_dir)
-    out = teacher_dir(exp_dir)
+    out = paths.teacher_dir(exp_dir)
     spec = FitSpec.from_config(section, seed=section["seed"], num_workers=config["data"]["num_workers"])
     seed_everything(spec.seed)
     model = _build(section, prepared)
@@ -84,7 +81,7 @@ def export_logits(config: dict[str, Any], exp_dir: Path, runtime: Runtime) -> Pa
     """Teacher logits of train, val and test with their indices and fingerprints."""
     section = config["teacher"]
     prepared = open_prepared(config["data"], exp_dir)
-    weights = teacher_dir(exp_dir) / "model.safetensors"
+    weights = paths.teacher_dir(exp_dir) / "model.safetensors"
     model = _build(section, prepared, from_file=False)
     load_weights(model, weights)
     model = runtime.prepare_model(model)
@@ -93,8 +90,8 @@ def export_logits(config: dict[str, Any], exp_dir: Path, runtime: Runtime) -> Pa
         indices = prepared.splits[split]
         values, _ = predict(model, prepared.data, indices, batch_size=section["batch_size"], runtime=runtime)
         logits[split] = (indices, values)
-    out = teacher_dir(exp_dir) / "logits.safetensors"
-    sha = read_json(teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
+    out = paths.teacher_dir(exp_dir) / "logits.safetensors"
+    sha = read_json(paths.teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
     if sha != file_sha256(weights):
         raise ValueError(f"{weights} does not match teacher/metrics.json; rerun train_teacher")
     save_logits(out, logits, data_fingerprint=prepared.fingerprint, teacher_sha256=sha)

@@ -69,7 +69,9 @@ def open_job_run(
     tags: dict[str, str] | None = None,
 ) -> str:
     """The id of job ``job``'s run (e.g. ``final/kl/seed0``), left RUNNING: an unfinished run with the same
-    params is resumed; any other run of the job is tagged superseded (and KILLED if it was RUNNING)."""
+    params is resumed, and so is a finished one with the same ``key`` param (the digest of everything the job
+    depends on: the same job recomputed, e.g. a batch of seeds rerun after a kill); any other run of the job is
+    tagged superseded (and KILLED if it was RUNNING)."""
     from mlflow.tracking.context.registry import resolve_tags  # user, source: what mlflow.start_run records
 
     client, experiment_id = connect(uri, experiment)
@@ -77,9 +79,12 @@ def open_job_run(
     previous = client.search_runs(
         [experiment_id], filter_string=f"tags.`{JOB_TAG}` = '{job}'", order_by=["attributes.start_time DESC"]
     )
-    resume = next(
-        (r for r in previous if r.info.status != "FINISHED" and r.data.params.items() <= params.items()), None
-    )
+    def same_job(run) -> bool:
+        if "key" in params and run.data.params.get("key") == params["key"]:
+            return True
+        return run.info.status != "FINISHED" and run.data.params.items() <= params.items()
+
+    resume = next((r for r in previous if same_job(r)), None)
     for run in previous:
         if run is not resume and not run.data.tags.get(SUPERSEDED_TAG):
             client.set_tag(run.info.run_id, SUPERSEDED_TAG, "true")
@@ -95,6 +100,14 @@ def open_job_run(
     for key, value in params.items():
         if key not in logged:
             client.log_param(run_id, key, value)
+    return run_id
+
+
+def reopen_run(run_id: str) -> str:
+    """Set a run RUNNING again (a study reopened by another worker, after a kill or to be extended)."""
+    import mlflow
+
+    mlflow.MlflowClient().update_run(run_id, status="RUNNING")
     return run_id
 
 

@@ -8,10 +8,9 @@ job resumes to the same numbers: data order depends only on (seed, epoch), the R
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from renyi_kd.data import ImageData, make_loader
 from renyi_kd.metrics import classification_metrics
 from renyi_kd.files import digest
 from renyi_kd.models import load_training_state, read_training_meta, save_training_state
+from renyi_kd.optim import Schedule, learning_rate, make_optimizer
 from renyi_kd.runtime import Runtime
 
 log = logging.getLogger("renyi_kd.train")
@@ -44,20 +44,26 @@ class FitSpec:
     lr: float
     weight_decay: float
     momentum: float = 0.9
+    nesterov: bool = False
+    schedule: Schedule = Schedule()
     seed: int = 0
     num_workers: int = 0
 
     @classmethod
     def from_config(cls, section: dict[str, Any], *, seed: int, num_workers: int = 0, **overrides: Any) -> "FitSpec":
-        """From a ``teacher``/``student`` config section; tuned values (lr, weight_decay) override."""
+        """From a ``teacher``/``student`` config section; tuned values (lr, weight_decay, epochs) override.
+        A run of other ``epochs`` than the section's keeps the schedule's shape (see Schedule.from_config)."""
         optimizer = section["optimizer"]
+        epochs = overrides.pop("epochs", section["epochs"])
         values = {
-            "epochs": section["epochs"],
+            "epochs": epochs,
             "batch_size": section["batch_size"],
             "optimizer": optimizer["name"],
             "lr": optimizer["lr"],
             "weight_decay": optimizer["weight_decay"],
             "momentum": optimizer["momentum"],
+            "nesterov": optimizer["nesterov"],
+            "schedule": Schedule.from_config(section["schedule"], epochs=epochs, reference_epochs=section["epochs"]),
             "seed": seed,
             "num_workers": num_workers,
         }
@@ -67,19 +73,6 @@ class FitSpec:
 def training_seconds(history: list[dict[str, float]]) -> float:
     """Wall time of all epochs (training and validation), summed over resumed runs too."""
     return sum(record["seconds"] for record in history)
-
-
-def make_optimizer(model: nn.Module, spec: FitSpec) -> torch.optim.Optimizer:
-    if spec.optimizer == "sgd":
-        return torch.optim.SGD(
-            model.parameters(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay, nesterov=True
-        )
-    return torch.optim.AdamW(model.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
-
-
-def cosine_lr(base_lr: float, epoch: int, epochs: int) -> float:
-    """Cosine annealing from ``base_lr`` at epoch 0 towards 0 at ``epochs``: a pure function of the epoch."""
-    return 0.5 * base_lr * (1.0 + math.cos(math.pi * epoch / epochs))
 
 
 @torch.no_grad()
@@ -146,9 +139,10 @@ def fit(
     (the caller's digest of the loss, data and teacher); one made with other settings is discarded.
     """
     model = runtime.prepare_model(model)
-    optimizer = make_optimizer(model, spec)
+    optimizer = make_optimizer(model.parameters(), spec.optimizer, lr=spec.lr, weight_decay=spec.weight_decay,
+                               momentum=spec.momentum, nesterov=spec.nesterov)
     scaler = torch.amp.GradScaler("cuda", enabled=runtime.needs_grad_scaler)
-    key = digest(vars(spec), state_key)
+    key = digest(asdict(spec), state_key)
     history: list[dict[str, float]] = []
     if state_path is not None and state_path.exists():
         if read_training_meta(state_path).get("key") == key:
@@ -161,7 +155,7 @@ def fit(
     bar = tqdm(epochs, desc=description, disable=not runtime.progress_bar, leave=False)
     for epoch in bar:
         start = time.perf_counter()
-        lr = cosine_lr(spec.lr, epoch, spec.epochs)
+        lr = learning_rate(spec.schedule, spec.lr, epoch, spec.epochs)
         for group in optimizer.param_groups:
             group["lr"] = lr
         loader = make_loader(

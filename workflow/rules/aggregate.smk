@@ -1,6 +1,6 @@
 rule aggregate:
     input:
-        metrics=expand(f"{RESULTS}/final/{{method}}/seed{{seed}}/metrics.json", method=METHODS, seed=SEEDS),
+        metrics=final_outputs("metrics.json"),
         teacher=rules.train_teacher.output.metrics,
     output:
         runs=f"{RESULTS}/report/runs.csv",

@@ -7,21 +7,31 @@ def stage_config(*sections):
     return json.dumps({key: config[key] for key in ("experiment", "runtime", "tracking", *sections)})
 
 
-def method_config(wildcards, *sections):
-    """As stage_config, with only this method's entry: adding or changing another method reruns nothing here."""
+def study_config(wildcards, *sections):
+    """As stage_config, with only the study's method: adding or changing another method reruns nothing here.
+    Not the number of workers: scaling a study out or in (even half-way, after a kill) keeps the study."""
     subset = json.loads(stage_config(*sections))
-    subset["methods"] = {wildcards.method: config["methods"][wildcards.method]}
+    method = paths.parse_study(wildcards.study)[0]
+    subset["methods"] = {method: config["methods"][method]}
+    subset.get("tuning", {}).pop("workers_per_study", None)
     return json.dumps(subset)
 
 
-def study_config(wildcards):
-    """What the three steps of a method's study read. Not the number of workers: scaling a study out or in
-    (even half-way, after a kill) keeps its study step and so its MLflow run."""
-    subset = json.loads(method_config(wildcards, "data", "teacher", "student", "distillation", "tuning"))
-    del subset["tuning"]["workers_per_study"]
-    return json.dumps(subset)
+def tuning_config(wildcards):
+    return study_config(wildcards, "data", "teacher", "student", "distillation", "tuning")
+
+
+def final_outputs(name):
+    """One file of every final run: final/{study}/seed{seed}/{name}."""
+    return [str(paths.final_dir(RESULTS, study, seed) / name) for study in STUDIES for seed in SEEDS]
+
+
+def seed_batches():
+    """The seeds in consecutive batches of final.seeds_per_job: one job trains one batch of one study."""
+    size = config["final"]["seeds_per_job"]
+    return [SEEDS[i : i + size] for i in range(0, len(SEEDS), size)]
 
 
 def tuned_params(wildcards):
-    """best.json of the method's study when tuning is on; final runs use the config's values otherwise."""
-    return {"best": f"{RESULTS}/tune/{wildcards.method}/best.json"} if TUNE else {}
+    """best.json of the study when tuning is on; final runs use the config's values otherwise."""
+    return {"best": str(paths.best_file(RESULTS, wildcards.study))} if TUNE else {}

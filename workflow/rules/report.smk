@@ -3,8 +3,10 @@ rule report:
     input:
         runs=rules.aggregate.output.runs,
         teacher=rules.train_teacher.output.metrics,
-        tuned=expand(f"{RESULTS}/tune/{{method}}/best.json", method=METHODS) if TUNE else [],
-        histories=expand(f"{RESULTS}/final/{{method}}/seed{{seed}}/history.csv", method=METHODS, seed=SEEDS),
+        tuned=[str(paths.best_file(RESULTS, study)) for study in STUDIES] if TUNE else [],
+        trials=[str(paths.trials_file(RESULTS, study)) for study in STUDIES] if TUNE else [],
+        histories=final_outputs("history.csv"),
+        predictions=final_outputs("predictions.safetensors"),
     output:
         document=f"{RESULTS}/report/report.md",
         main_table=report(f"{RESULTS}/report/tables/main.md", caption="../report/main_table.rst", category="Tables"),
@@ -21,7 +23,7 @@ rule report:
             category="Figures",
         ),
     params:
-        config=stage_config("methods"),
+        config=stage_config("methods", "report"),
         exp_dir=RESULTS,
     log:
         f"{RESULTS}/logs/report.log",

@@ -1,25 +1,32 @@
-# One job per (method, seed): every method is retrained on the same seeds with its tuned hyperparameters,
-# so runs pair up. The test split is read here and nowhere before.
-rule final:
-    input:
-        unpack(tuned_params),
-        logits=rules.export_logits.output,
-        teacher=rules.train_teacher.output.metrics,
-        tracking=rules.init_tracking.output,
-    output:
-        metrics=f"{RESULTS}/final/{{method}}/seed{{seed}}/metrics.json",
-        history=f"{RESULTS}/final/{{method}}/seed{{seed}}/history.csv",
-    params:
-        config=lambda wildcards: method_config(wildcards, "data", "teacher", "student", "distillation"),
-        exp_dir=RESULTS,
-        tuned=lambda wildcards, input: f"--params {input.best}" if TUNE else "",
-    log:
-        f"{RESULTS}/logs/final/{{method}}/seed{{seed}}.log",
-    threads: config["runtime"]["threads"]
-    resources:
-        mem_mb=4000,
-        runtime=60,
-        gpu=1 if ON_GPU else 0,
-    shell:
-        "renyi-kd train-student --config {params.config:q} --exp-dir {params.exp_dir} --method {wildcards.method}"
-        " --seed {wildcards.seed} {params.tuned} --threads {threads} > {log} 2>&1"
+# Final runs: every study's chosen hyperparameters retrained on the same seeds, so runs pair up; the test split
+# is read here and nowhere before. One job trains final.seeds_per_job seeds of one study in one process (one
+# rule per batch of seeds); each seed keeps its own outputs, checkpoint and MLflow run.
+for batch in seed_batches():
+
+    rule:
+        name:
+            f"final_seed{batch[0]}" if len(batch) == 1 else f"final_seeds{batch[0]}to{batch[-1]}"
+        input:
+            unpack(tuned_params),
+            logits=rules.export_logits.output,
+            teacher=rules.train_teacher.output.metrics,
+            tracking=rules.init_tracking.output,
+        output:
+            metrics=expand(f"{RESULTS}/final/{{{{study}}}}/seed{{seed}}/metrics.json", seed=batch),
+            history=expand(f"{RESULTS}/final/{{{{study}}}}/seed{{seed}}/history.csv", seed=batch),
+            predictions=expand(f"{RESULTS}/final/{{{{study}}}}/seed{{seed}}/predictions.safetensors", seed=batch),
+        params:
+            config=lambda wildcards: study_config(wildcards, "data", "teacher", "student", "distillation"),
+            exp_dir=RESULTS,
+            seeds=" ".join(str(seed) for seed in batch),
+            tuned=lambda wildcards, input: f"--params {input.best}" if TUNE else "",
+        log:
+            f"{RESULTS}/logs/final/{{study}}/seeds{batch[0]}-{batch[-1]}.log",
+        threads: config["runtime"]["threads"]
+        resources:
+            mem_mb=4000,
+            runtime=60 * len(batch),
+            gpu=1 if ON_GPU else 0,
+        shell:
+            "renyi-kd train-student --config {params.config:q} --exp-dir {params.exp_dir} --study {wildcards.study}"
+            " --seeds {params.seeds} {params.tuned} --threads {threads} > {log} 2>&1"

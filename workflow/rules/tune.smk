@@ -1,63 +1,50 @@
-# One Optuna study per method with the same budget, in three steps: open (the study and its MLflow run),
-# tuning.workers_per_study workers sharing it (jobs of their own; each resumes after a kill), close (best.json).
-localrules:
-    tune_study,
-    tune,
+# One Optuna study per method (and per repeat), the same budget for all. The `tune` job opens the study (the
+# first opener enqueues the shared start-up design and creates its MLflow run), runs its trials and writes
+# best.json. With tuning.workers_per_study: K > 1, K `tune_worker` jobs share the study first, and `tune`
+# only runs what a killed worker left and closes the study.
 
 
-rule tune_study:
+rule tune_worker:
     input:
         logits=rules.export_logits.output,
         teacher=rules.train_teacher.output.metrics,
         tracking=rules.init_tracking.output,
     output:
-        f"{RESULTS}/tune/{{method}}/study.json",
+        f"{RESULTS}/tune/{{study}}/workers/{{worker}}.json",
     params:
-        config=study_config,
+        config=tuning_config,
         exp_dir=RESULTS,
     log:
-        f"{RESULTS}/logs/tune/{{method}}.open.log",
-    shell:
-        "renyi-kd open-study --config {params.config:q} --exp-dir {params.exp_dir} --method {wildcards.method}"
-        " > {log} 2>&1"
-
-
-rule tune_worker:
-    input:
-        rules.tune_study.output,
-    output:
-        f"{RESULTS}/tune/{{method}}/workers/{{worker}}.json",
-    params:
-        config=study_config,
-        exp_dir=RESULTS,
-        workers=config["tuning"]["workers_per_study"],
-    log:
-        f"{RESULTS}/logs/tune/{{method}}.worker{{worker}}.log",
+        f"{RESULTS}/logs/tune/{{study}}.worker{{worker}}.log",
     threads: config["runtime"]["threads"]
     resources:
         mem_mb=4000,
         runtime=240,
         gpu=1 if ON_GPU else 0,
     shell:
-        "renyi-kd tune-worker --config {params.config:q} --exp-dir {params.exp_dir} --method {wildcards.method}"
-        " --worker {wildcards.worker} --workers {params.workers} --threads {threads} > {log} 2>&1"
+        "renyi-kd tune-worker --config {params.config:q} --exp-dir {params.exp_dir} --study {wildcards.study}"
+        f" --worker {{wildcards.worker}} --workers {WORKERS} --threads {{threads}} > {{log}} 2>&1"
 
 
 rule tune:
     input:
-        study=rules.tune_study.output,
-        workers=expand(
-            f"{RESULTS}/tune/{{{{method}}}}/workers/{{worker}}.json",
-            worker=range(config["tuning"]["workers_per_study"]),
-        ),
+        logits=rules.export_logits.output,
+        teacher=rules.train_teacher.output.metrics,
+        tracking=rules.init_tracking.output,
+        workers=expand(f"{RESULTS}/tune/{{{{study}}}}/workers/{{worker}}.json", worker=range(WORKERS) if WORKERS > 1 else []),
     output:
-        best=f"{RESULTS}/tune/{{method}}/best.json",
-        trials=f"{RESULTS}/tune/{{method}}/trials.csv",
+        best=f"{RESULTS}/tune/{{study}}/best.json",
+        trials=f"{RESULTS}/tune/{{study}}/trials.csv",
     params:
-        config=study_config,
+        config=tuning_config,
         exp_dir=RESULTS,
     log:
-        f"{RESULTS}/logs/tune/{{method}}.log",
+        f"{RESULTS}/logs/tune/{{study}}.log",
+    threads: config["runtime"]["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=240,
+        gpu=1 if ON_GPU else 0,
     shell:
-        "renyi-kd close-study --config {params.config:q} --exp-dir {params.exp_dir} --method {wildcards.method}"
-        " > {log} 2>&1"
+        "renyi-kd tune --config {params.config:q} --exp-dir {params.exp_dir} --study {wildcards.study}"
+        f" --workers {WORKERS} --threads {{threads}} > {{log}} 2>&1"
