@@ -1,11 +1,14 @@
-"""Datasets, splits, fingerprints and loaders, on digits and on tiny CIFAR / image-folder fixtures made here."""
+"""Datasets, splits, split plans, fingerprints and loaders, on digits and on tiny CIFAR / image-folder fixtures."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,9 @@ import torch
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from renyi_kd import split_plan
 from renyi_kd.data import (
+    ImageData,
     IndexedSubset,
     fingerprint,
     load_dataset,
@@ -23,6 +28,7 @@ from renyi_kd.data import (
     make_splits,
     save_splits,
 )
+from renyi_kd.split_plan import Census, SplitSizeError, plan_splits, split_sizes
 
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 CIFAR10_PARTS = [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]
@@ -72,14 +78,15 @@ def write_cifar100(folder: Path, per_part: int = 4, seed: int = 0) -> np.ndarray
     return np.array(labels)
 
 
-def write_image_tree(root: Path) -> None:
-    """Three classes, two PNGs each, in different sizes and modes."""
+def write_image_tree(root: Path, per_class: int = 2) -> None:
+    """Three classes, ``per_class`` PNGs each, in different sizes and modes, plus a file that is no image."""
     rng = np.random.default_rng(0)
     for name, (w, h) in {"emu": (20, 12), "cat": (40, 40), "dog": (7, 9)}.items():
         (root / name).mkdir(parents=True)
-        for k in range(2):
+        for k in range(per_class):
             Image.fromarray(rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)).save(root / name / f"{k}.png")
     Image.fromarray(rng.integers(0, 256, size=(9, 7), dtype=np.uint8), mode="L").save(root / "dog" / "grey.png")
+    (root / "cat" / "notes.txt").write_text("not an image")
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +129,13 @@ def test_cifar10_pool_from_either_root(tmp_path: Path, point_at: str) -> None:
     expected = (torch.from_numpy(pixels[i]).view(3, 32, 32).float() / 255 - mean) / std
     assert y == labels[i]
     torch.testing.assert_close(x, expected)
+
+
+def test_cifar_official_test_part(tmp_path: Path) -> None:
+    _, labels = write_cifar10(tmp_path / "cifar-10-batches-py", per_part=3)
+    data = load_dataset("cifar10", root=tmp_path)
+    assert data.official_test == 3  # test_batch: the last part, after the five train batches
+    np.testing.assert_array_equal(data.targets[-3:], labels[-3:])
 
 
 def test_cifar100_pool_and_resize(tmp_path: Path) -> None:
@@ -170,6 +184,23 @@ def test_imagefolder(tmp_path: Path) -> None:
         x, y = data[i]
         assert x.shape == (3, 24, 24) and x.dtype == torch.float32 and y == data.targets[i]
     assert load_dataset("imagefolder", root=tmp_path / "images")[0][0].shape == (3, 224, 224)
+    assert data.official_test is None
+
+
+def test_imagefolder_train_and_test_folders(tmp_path: Path) -> None:
+    write_image_tree(tmp_path / "images" / "train", per_class=3)
+    write_image_tree(tmp_path / "images" / "test", per_class=1)
+    (tmp_path / "images" / "extra").mkdir()  # beside train/ and test/: not read
+    data = load_dataset("imagefolder", root=tmp_path / "images", image_size=8)
+    assert data.classes == ["cat", "dog", "emu"] and data.official_test == 4
+    np.testing.assert_array_equal(data.targets, [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 0, 1, 1, 2])
+    assert data.images.files[0] == "train/cat/0.png" and data.images.files[-1] == "test/emu/0.png"
+    assert data[13][0].shape == (3, 8, 8)
+
+    shutil.rmtree(tmp_path / "images" / "test" / "emu")
+    with pytest.raises(SplitSizeError, match="class folders") as info:
+        load_dataset("imagefolder", root=tmp_path / "images")
+    assert info.value.key == "data.root"
 
 
 # --- splits ----------------------------------------------------------------------------------------------------
@@ -211,6 +242,44 @@ def test_transfer_covers_every_class() -> None:
     assert everything["transfer"] == everything["train"]
 
 
+# The default digits splits before official splits existed, pinned: they must not move for a pooled dataset.
+DIGITS_SPLIT_DIGESTS = {
+    (0.15, 0.25, 200, 0): "17e7e136bfbd8337f6b99fb84f504621a13849e4840e7e78edf136447cc5dbf5",
+    (0.2, 0.2, 120, 0): "8626a1aed1895e40f85a7a7af52f50bf413e6a9276a3d7d15b77279a88ff366d",
+    (0.15, 0.25, None, 3): "5f14f7f5d3ea10e44a42af3b58f0498a91c9c5bfc483ac82b18cb113facd3219",
+}
+
+
+@pytest.mark.parametrize("arguments", list(DIGITS_SPLIT_DIGESTS))
+def test_digits_splits_are_unchanged(digits, arguments: tuple) -> None:
+    val, test, transfer, seed = arguments
+    splits = make_splits(digits.targets, val_fraction=val, test_fraction=test, transfer_size=transfer, seed=seed)
+    assert hashlib.sha256(json.dumps(splits, sort_keys=True).encode()).hexdigest() == DIGITS_SPLIT_DIGESTS[arguments]
+
+
+def test_official_test_part_is_the_test_split() -> None:
+    rng = np.random.default_rng(0)
+    y = np.concatenate([np.repeat(np.arange(5), [80, 60, 40, 20, 10]), rng.integers(0, 5, size=50)])
+    splits = make_splits(y, val_fraction=0.1, test_fraction=0.4, transfer_size=30, seed=2, official_test=50)
+    assert splits["test"] == list(range(210, 260))  # test_fraction is not used
+    train, val = set(splits["train"]), set(splits["val"])
+    assert len(val) == 21 and len(train) == 189 and train | val == set(range(210)) and not train & val
+    np.testing.assert_array_equal(np.bincount(y[splits["val"]]), [8, 6, 4, 2, 1])  # stratified over the train part
+    assert len(splits["transfer"]) == 30 and set(splits["transfer"]) <= train
+    again = make_splits(y, val_fraction=0.1, test_fraction=0.4, transfer_size=30, seed=2, official_test=50)
+    other = make_splits(y, val_fraction=0.1, test_fraction=0.4, transfer_size=30, seed=3, official_test=50)
+    assert again == splits and other["val"] != splits["val"] and other["test"] == splits["test"]
+
+
+def test_cifar_splits_keep_the_official_test_part(tmp_path: Path) -> None:
+    write_cifar10(tmp_path / "cifar-10-batches-py", per_part=40)
+    data = load_dataset("cifar10", root=tmp_path)
+    splits = make_splits(
+        data.targets, val_fraction=0.1, test_fraction=0.25, transfer_size=None, seed=0, official_test=data.official_test
+    )
+    assert splits["test"] == list(range(200, 240)) and len(splits["val"]) == 20 and len(splits["train"]) == 180
+
+
 @pytest.mark.parametrize(
     ("kwargs", "argument"),
     [
@@ -228,6 +297,97 @@ def test_splits_bad_arguments(kwargs: dict, argument: str) -> None:
     arguments = dict(val_fraction=0.2, test_fraction=0.1, transfer_size=40, seed=0) | kwargs
     with pytest.raises(ValueError, match=argument):
         make_splits(imbalanced_targets(), **arguments)
+
+
+def test_splits_bad_official_test_part() -> None:
+    arguments = dict(val_fraction=0.2, test_fraction=0.1, transfer_size=None, seed=0)
+    with pytest.raises(ValueError, match="official_test"):
+        make_splits(imbalanced_targets(), official_test=600, **arguments)
+    with pytest.raises(SplitSizeError, match="leaves 1 of the 12 items") as info:
+        make_splits(np.tile(np.arange(4), 5), official_test=8, **(arguments | {"val_fraction": 0.9}))
+    assert info.value.key == "data.val_fraction"
+
+
+# --- split plans from the config alone ---------------------------------------------------------------------------
+
+
+def data_config(**changes) -> dict:
+    return dict(name="digits", root=None, val_fraction=0.15, test_fraction=0.25, transfer_size=200) | changes
+
+
+def test_plan_matches_the_splits_made(digits) -> None:
+    plan = plan_splits(data_config())
+    splits = make_splits(digits.targets, val_fraction=0.15, test_fraction=0.25, transfer_size=200, seed=0)
+    assert (plan.train, plan.val, plan.test, plan.transfer) == tuple(len(splits[k]) for k in ("train", "val", "test", "transfer"))
+    assert not plan.official_test and "test 449 (drawn from the pool)" in plan.describe()
+
+
+@pytest.mark.parametrize("name", ["cifar10", "cifar100"])
+def test_plan_of_cifar_uses_the_official_parts(name: str) -> None:
+    plan = plan_splits(data_config(name=name, root="/nowhere", val_fraction=0.1, transfer_size=None))
+    assert (plan.train, plan.val, plan.test, plan.transfer, plan.official_test) == (45000, 5000, 10000, 45000, True)
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "words"),
+    [
+        (dict(val_fraction=0.9), "data.val_fraction", "leaves 0 of 1797 items for train (val 1617, test 449)"),
+        (dict(transfer_size=100000), "data.transfer_size", "1 to the 1078 items of train"),
+        (dict(name="cifar100", transfer_size=100000), "data.transfer_size", "1 to the 42500 items of train"),
+        (dict(name="cifar100", val_fraction=0.9999), "data.val_fraction", "leaves 5 of the 50000 items"),
+        (dict(name="cifar100", val_fraction=0.001), "data.val_fraction", "val 50 of 50000 items, fewer than the 100"),
+        (dict(test_fraction=0.001), "data.test_fraction", "test 2 of 1797 items, fewer than the 10 classes"),
+        (dict(transfer_size=0), "data.transfer_size", "got 0"),
+        (dict(val_fraction=1.5), "data.val_fraction", "in (0, 1)"),
+    ],
+)
+def test_plan_names_the_key(changes: dict, key: str, words: str) -> None:
+    with pytest.raises(SplitSizeError) as info:
+        plan_splits(data_config(**changes))
+    assert info.value.key == key and words in str(info.value)
+
+
+@pytest.mark.parametrize("layout", ["pool", "train_test"])
+def test_plan_counts_image_folders_like_the_loader(tmp_path: Path, layout: str) -> None:
+    root = tmp_path / "images"
+    for part, per_class in ({"": 12} if layout == "pool" else {"train": 10, "test": 4}).items():
+        write_image_tree(root / part, per_class=per_class)
+    data = load_dataset("imagefolder", root=root, image_size=8)
+    sizes = split_plan.census(data_config(name="imagefolder", root=str(root)))
+    assert (sizes.pool + (sizes.official_test or 0), sizes.official_test, sizes.num_classes) == (
+        len(data), data.official_test, data.num_classes
+    )
+    plan = plan_splits(data_config(name="imagefolder", root=str(root), val_fraction=0.2, transfer_size=None))
+    splits = make_splits(data.targets, val_fraction=0.2, test_fraction=0.25, transfer_size=None, seed=0,
+                         official_test=data.official_test)
+    assert (plan.train, plan.val, plan.test) == tuple(len(splits[k]) for k in ("train", "val", "test"))
+
+
+def test_census_registry_covers_every_dataset() -> None:
+    from renyi_kd.data import DATASET_NAMES
+
+    assert set(split_plan.CENSUS) == set(DATASET_NAMES)
+    assert split_plan.census(data_config()) == Census(1797, None, 10)
+    with pytest.raises(SplitSizeError, match="mnist"):
+        split_plan.census(data_config(name="mnist"))
+
+
+def test_split_sizes_without_a_transfer_size() -> None:
+    sizes = split_sizes(Census(100, 20, 4), val_fraction=0.25, test_fraction=0.9, transfer_size=None)
+    assert (sizes.train, sizes.val, sizes.test, sizes.transfer) == (75, 25, 20, 75)
+
+
+def test_split_plan_needs_no_torch() -> None:
+    """The config validation calls it before any job: it must not pay for importing torch."""
+    code = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('split_plan', {split_plan.__file__!r})\n"
+        "module = sys.modules['split_plan'] = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "assert module.plan_splits(dict(name='digits', val_fraction=0.15, test_fraction=0.25, transfer_size=None)).train\n"
+        "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, sorted(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 # --- fingerprints and split files -------------------------------------------------------------------------
@@ -269,6 +429,14 @@ def test_imagefolder_fingerprint_follows_files_not_location(tmp_path: Path) -> N
     assert fingerprint(load_dataset("imagefolder", root=tmp_path / "b")) != before
 
 
+def test_fingerprint_sees_the_official_split(digits) -> None:
+    as_official = ImageData(
+        name=digits.name, images=digits.images, targets=digits.targets, classes=digits.classes,
+        in_chans=digits.in_chans, image_size=digits.image_size, official_test=297,
+    )
+    assert fingerprint(as_official) != fingerprint(digits) == DIGITS_FINGERPRINT
+
+
 def test_splits_file_round_trip(tmp_path: Path) -> None:
     splits = make_splits(imbalanced_targets(), val_fraction=0.2, test_fraction=0.1, transfer_size=40, seed=0)
     path = tmp_path / "data" / "splits.json"
@@ -277,7 +445,19 @@ def test_splits_file_round_trip(tmp_path: Path) -> None:
     assert load_splits(path) == splits
     stored = json.loads(path.read_text())
     assert stored["data_fingerprint"] == "abc123" and stored["meta"] == {"dataset": "toy", "seed": 0}
+    assert stored["official_test"] is None and stored["drawn_from"]["test"] == "pool"
     assert [p.name for p in path.parent.iterdir()] == ["splits.json"]
+
+
+def test_splits_file_records_the_official_parts(tmp_path: Path) -> None:
+    splits = make_splits(imbalanced_targets(), val_fraction=0.2, test_fraction=0.1, transfer_size=40, seed=0,
+                         official_test=100)
+    save_splits(tmp_path / "splits.json", splits, data_fingerprint="abc", meta={}, official_test=100)
+    stored = json.loads((tmp_path / "splits.json").read_text())
+    assert stored["official_test"] == 100
+    assert stored["drawn_from"] == {
+        "train": "official train part", "val": "official train part", "test": "official test part", "transfer": "train"
+    }
 
 
 def test_splits_file_refuses_other_data(tmp_path: Path) -> None:
