@@ -1,5 +1,9 @@
-"""Tests of the thesis report: statistics against hand computations, theory-figure data, and a full build
-on a synthetic experiment folder (tables, figures, report.md, LaTeX compilation)."""
+"""Tests of the thesis report: the synthetic experiment every report test builds on, statistics against hand
+computations, theory-figure data, and a full build (tables, figures, report.md, LaTeX compilation).
+
+The synthetic experiment saves per-image test predictions for every final run, so its comparisons resample
+test images; its runs.csv is computed from those predictions with renyi_kd.metrics, as the final runs do.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+import torch.nn.functional as F
 from PIL import Image
 
+from renyi_kd import paths
+from renyi_kd.logits import save_logits
+from renyi_kd.metrics import classification_metrics, fidelity_metrics
+from renyi_kd.predictions import save_predictions
 from renyi_kd.report import build_report, theory_figures
 from renyi_kd.report.formatting import fmt_sci, latex_escape
 from renyi_kd.report.methods import method_alpha, method_label, method_palette, sort_methods
-from renyi_kd.report.stats import holm_adjust, mean_ci, paired_comparisons, paired_difference, summarize
+from renyi_kd.report.stats import holm_adjust, mean_ci, paired_t_p, summarize
 from renyi_kd.report.theory import (
     divergence_vs_alpha_data,
     gradient_vs_temperature_data,
@@ -26,114 +36,160 @@ from renyi_kd.report.theory import (
 )
 
 SEEDS = [0, 1, 2, 3, 4]
-KL_ACC = [0.90, 0.92, 0.94, 0.91, 0.93]
-# Per-seed differences to KL, chosen so that renyi-a0.5 is clearly better, ce clearly worse and the others not.
-ACC_DIFF = {
-    "ce": [-0.050, -0.060, -0.045, -0.055, -0.050],
-    "kl": [0.0] * 5,
-    "renyi-a0": [0.010, -0.020, 0.015, -0.005, 0.000],
-    "renyi-a0.5": [0.020, 0.025, 0.022, 0.018, 0.024],
-    "renyi-a2": [0.002, -0.003, 0.001, -0.001, 0.000],
+N_IMAGES, N_CLASSES = 400, 4  # one test image is 0.25 points of accuracy
+KL_CORRECT = [360, 368, 376, 364, 372]  # KL's test accuracy 0.90, 0.92, 0.94, 0.91, 0.93
+# Per seed, the test images a method gets right that KL gets wrong (gained) and the reverse (lost), so its
+# accuracy minus KL's is (gained - lost) / 400. Chosen so that against KL with a 3-point margin
+# renyi-a0.5 and js are better, renyi-a2 is equivalent, renyi-a0 is inconclusive and ce is worse.
+FLIPS = {
+    "ce": ([0, 0, 0, 0, 0], [20, 22, 18, 21, 19]),
+    "kl": ([0, 0, 0, 0, 0], [0, 0, 0, 0, 0]),
+    "renyi-a0": ([14, 2, 11, 2, 5], [2, 16, 2, 13, 2]),
+    "renyi-a0.5": ([12, 13, 11, 12, 14], [0, 0, 0, 0, 0]),
+    "renyi-a2": ([1, 0, 0, 1, 0], [0, 1, 0, 0, 1]),
+    "js": ([2, 1, 3, 2, 2], [0, 0, 0, 0, 0]),
 }
-METHODS = ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2"]
+METHODS = list(FLIPS)
+MARGIN = 0.03
+SETTINGS = {"equivalence_margin": {"test_acc": MARGIN}}
 T_DF4_975 = 2.7764451051977934  # t quantile, 4 degrees of freedom, 0.975 (tables)
+TEST_INDICES = torch.arange(5000, 5000 + N_IMAGES)
+TARGETS = torch.as_tensor(np.random.default_rng(123).integers(N_CLASSES, size=N_IMAGES))
+
+
+def image_diffs(method: str) -> list[int]:
+    """Per seed, the method's correct test images minus KL's."""
+    gained, lost = FLIPS[method]
+    return [g - x for g, x in zip(gained, lost)]
 
 
 # ------------------------------------------------------------------------------------------ fixtures
 
 
-def _runs_frame() -> pd.DataFrame:
-    rows = []
-    for method in METHODS:
-        alpha = method_alpha(method)
-        for seed, base, diff in zip(SEEDS, KL_ACC, ACC_DIFF[method]):
-            acc = base + diff
-            rows.append(
-                {
-                    "experiment": "synthetic_exp",
-                    "method": method,
-                    "divergence": None if method == "ce" else "renyi",
-                    "alpha": np.nan if alpha is None else alpha,
-                    "beta": 0.0 if method == "ce" else 0.7,
-                    "T": np.nan if method == "ce" else 4.0,
-                    "scaling": "thesis",
-                    "lr": 3e-3,
-                    "weight_decay": 5e-4,
-                    "seed": seed,
-                    "test_acc": acc,
-                    "test_nll": 1.2 - acc + 0.01 * seed,
-                    "test_ece": 0.05 - 0.02 * (acc - 0.9) + 0.001 * seed,
-                    "agreement": acc + 0.02,
-                    "fidelity_kl": 0.5 - 0.3 * (acc - 0.85),
-                    "epochs": 3,
-                    "wall_time_s": 10.0 + seed,
-                    "student_params": 11_000,
-                    "teacher": "resnet_teacher_50",
-                    "student": "resnet_student_18",
-                }
-            )
-    return pd.DataFrame(rows)
+def _logits(correct: torch.Tensor, seed: int, bump: float = 2.5) -> torch.Tensor:
+    """Logits whose argmax is the target where ``correct`` and the next class elsewhere; bounded noise keeps
+    the argmax and varies the confidence (so NLL and ECE are not trivial)."""
+    noise = torch.randn(N_IMAGES, N_CLASSES, generator=torch.Generator().manual_seed(seed)).clamp(-1, 1)
+    label = torch.where(correct, TARGETS, (TARGETS + 1) % N_CLASSES)
+    return noise + bump * F.one_hot(label, N_CLASSES)
 
 
-def make_experiment(root: Path, *, optional: bool = True) -> Path:
-    """Synthetic ``results/{exp}/`` folder; ``optional=False`` writes only ``report/runs.csv``."""
+def _correct(method: str, seed: int) -> torch.Tensor:
+    order = np.random.default_rng(seed).permutation(N_IMAGES)
+    right, wrong = list(order[: KL_CORRECT[seed]]), list(order[KL_CORRECT[seed] :])
+    gained, lost = FLIPS[method][0][seed], FLIPS[method][1][seed]
+    right = right[: len(right) - lost] + wrong[:gained]
+    correct = torch.zeros(N_IMAGES, dtype=torch.bool)
+    correct[right] = True
+    return correct
+
+
+def teacher_logits() -> torch.Tensor:
+    correct = torch.ones(N_IMAGES, dtype=torch.bool)
+    correct[:12] = False
+    return _logits(correct, seed=999, bump=4.0)
+
+
+def write_run(exp_dir: Path, method: str, repeat: int, seed: int, correct: torch.Tensor, teacher: torch.Tensor) -> dict:
+    """Save a final run's predictions and return its runs.csv row (metrics as the final runs compute them)."""
+    logits = _logits(correct, seed=1000 * seed + 10 * repeat + METHODS.index(method))
+    save_predictions(paths.predictions_file(exp_dir, paths.study_id(method, repeat), seed), TEST_INDICES, TARGETS,
+                     logits, data_fingerprint="synthetic-data")  # fmt: skip
+    metrics = classification_metrics(logits, TARGETS)
+    alpha = method_alpha(method)
+    return {
+        "experiment": exp_dir.name, "method": method, "divergence": None if method == "ce" else "renyi",
+        "alpha": np.nan if alpha is None else alpha, "beta": 0.0 if method == "ce" else 0.7,
+        "T": np.nan if method == "ce" else 4.0, "scaling": "thesis", "lr": 3e-3, "weight_decay": 5e-4,
+        "repeat": repeat, "seed": seed, "test_acc": metrics["acc"], "test_nll": metrics["nll"],
+        "test_ece": metrics["ece"], **fidelity_metrics(logits, teacher), "epochs": 3, "wall_time_s": 10.0 + seed,
+        "student_params": 11_000, "teacher": "resnet_teacher_50", "student": "resnet_student_18",
+    }  # fmt: skip
+
+
+def write_teacher(exp_dir: Path) -> torch.Tensor:
+    teacher = teacher_logits()
+    save_logits(paths.teacher_dir(exp_dir) / "logits.safetensors", {"test": (TEST_INDICES, teacher)},
+                data_fingerprint="synthetic-data", teacher_sha256="0" * 64)  # fmt: skip
+    return teacher
+
+
+def _trials(rng: np.random.Generator, method: str) -> pd.DataFrame:
+    n = 13  # the last one finished past the budget (two workers racing): never shown
+    states = ["COMPLETE"] * 9 + ["PRUNED"] * 2 + ["FAIL", "COMPLETE"]
+    values = list(0.85 + 0.1 * rng.random(9)) + [np.nan, np.nan, np.nan, 0.999]
+    trials = pd.DataFrame(
+        {
+            "number": range(n),
+            "state": states,
+            "value": values,
+            "epochs_trained": [3] * 9 + [1, 1, 0, 3],
+            "counts_towards_budget": [True] * 12 + [False],
+            "params_lr": 10 ** rng.uniform(-4, -2, n),
+            "params_weight_decay": 10 ** rng.uniform(-5, -3, n),
+            "intermediate": [json.dumps({"1": v - 0.1, "3": v}) if s == "COMPLETE" else
+                             json.dumps({"1": 0.5}) if s == "PRUNED" else "" for s, v in zip(states, values)],
+        }
+    )  # fmt: skip
+    if method != "ce":
+        trials["params_T"] = 10 ** rng.uniform(0, 1.3, n)
+        trials["params_beta"] = rng.uniform(0, 1, n)
+    return trials
+
+
+def _write_study(exp_dir: Path, method: str, repeat: int, i: int, rng: np.random.Generator) -> None:
+    study = paths.study_id(method, repeat)
+    paths.tune_dir(exp_dir, study).mkdir(parents=True)
+    params = {"lr": 3e-3, "weight_decay": 5e-4}
+    if method != "ce":
+        params |= {"T": 2.0 + i, "beta": 0.5 + 0.1 * i}
+    best = {"method": method, "divergence": None if method == "ce" else "renyi", "alpha": method_alpha(method),
+            "params": params, "value": 0.9 + 0.01 * i, "best_trial": 0, "n_trials": 12, "n_complete": 9,
+            "n_pruned": 2, "n_failed": 1, "epochs_trained": 30, "epochs_budget": 36, "repeat": repeat,
+            "objective": {"name": "val_acc", "direction": "maximize"}}  # fmt: skip
+    paths.best_file(exp_dir, study).write_text(json.dumps(best))
+    _trials(rng, method).to_csv(paths.trials_file(exp_dir, study), index=False)
+
+
+def make_experiment(root: Path, *, optional: bool = True, predictions: bool = True) -> Path:
+    """Synthetic ``results/{exp}/`` folder; ``optional=False`` writes only ``report/runs.csv`` (and, with
+    ``predictions``, the final runs' predictions and the teacher's logits)."""
     exp_dir = root / "synthetic_exp"
     (exp_dir / "report").mkdir(parents=True)
-    _runs_frame().to_csv(exp_dir / "report" / "runs.csv", index=False)
+    teacher = write_teacher(exp_dir)
+    rows = [write_run(exp_dir, m, 0, s, _correct(m, s), teacher) for m in METHODS for s in SEEDS]
+    pd.DataFrame(rows).to_csv(paths.runs_file(exp_dir), index=False)
+    if not predictions:
+        shutil.rmtree(exp_dir / "final")
+        (paths.teacher_dir(exp_dir) / "logits.safetensors").unlink()
     if not optional:
         return exp_dir
-    (exp_dir / "teacher").mkdir()
     teacher = {"model": "resnet_teacher_50", "params": 250_000, "test_acc": 0.97, "val_acc": 0.965,
                "epochs": 10, "wall_time_s": 100.0}  # fmt: skip
-    (exp_dir / "teacher" / "metrics.json").write_text(json.dumps(teacher))
+    (paths.teacher_dir(exp_dir) / "metrics.json").write_text(json.dumps(teacher))
     rng = np.random.default_rng(1)
     for i, method in enumerate(METHODS):
-        tune = exp_dir / "tune" / method
-        tune.mkdir(parents=True)
-        alpha = method_alpha(method)
-        params = {"lr": 3e-3, "weight_decay": 5e-4}
-        if method != "ce":
-            params |= {"T": 2.0 + i, "beta": 0.5 + 0.1 * i}
-        best = {"method": method, "divergence": None if method == "ce" else "renyi", "alpha": alpha,
-                "params": params, "value": 0.9 + 0.01 * i, "best_trial": 0, "n_trials": 12, "n_complete": 9,
-                "n_pruned": 2, "n_failed": 1, "epochs_trained": 30, "epochs_budget": 36}  # fmt: skip
-        (tune / "best.json").write_text(json.dumps(best))
-        n = 13  # the last one finished past the budget (two workers racing): never shown
-        trials = pd.DataFrame(
-            {
-                "number": range(n),
-                "state": ["COMPLETE"] * 9 + ["PRUNED"] * 2 + ["FAIL", "COMPLETE"],
-                "value": list(0.85 + 0.1 * rng.random(9)) + [0.5, 0.5, np.nan, 0.999],
-                "epochs_trained": [3] * 9 + [1, 1, 0, 3],
-                "counts_towards_budget": [True] * 12 + [False],
-                "params_lr": 10 ** rng.uniform(-4, -2, n),
-                "params_weight_decay": 10 ** rng.uniform(-5, -3, n),
-            }
-        )
-        if method != "ce":
-            trials["params_T"] = 10 ** rng.uniform(0, 1.3, n)
-            trials["params_beta"] = rng.uniform(0, 1, n)
-        trials.to_csv(tune / "trials.csv", index=False)
+        _write_study(exp_dir, method, 0, i, rng)
         for seed in SEEDS:
-            run_dir = exp_dir / "final" / method / f"seed{seed}"
-            run_dir.mkdir(parents=True)
             epochs = np.arange(1, 6)
-            final = KL_ACC[seed] + ACC_DIFF[method][seed]
-            pd.DataFrame(
-                {
-                    "epoch": epochs,
-                    "train_loss": 2.0 / epochs,
-                    "val_acc": final * (1 - 0.5 / epochs) + 0.01 * rng.random(5),
-                    "val_loss": 1.5 / epochs,
-                }
-            ).to_csv(run_dir / "history.csv", index=False)
+            final = (KL_CORRECT[seed] + image_diffs(method)[seed]) / N_IMAGES
+            history = pd.DataFrame({"epoch": epochs, "train_loss": 2.0 / epochs,
+                                    "val_acc": final * (1 - 0.5 / epochs) + 0.01 * rng.random(5),
+                                    "val_loss": 1.5 / epochs})  # fmt: skip
+            path = paths.history_file(exp_dir, method, seed)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            history.to_csv(path, index=False)
     return exp_dir
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     exp_dir = make_experiment(tmp_path_factory.mktemp("results"))
-    return exp_dir, build_report(exp_dir)
+    return exp_dir, build_report(exp_dir, settings=SETTINGS)
+
+
+def comparisons_of(exp_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(exp_dir / "report" / "tables" / "comparisons.csv")
 
 
 # ------------------------------------------------------------------------------------------ statistics
@@ -151,30 +207,33 @@ def test_mean_std_ci_match_hand_computation() -> None:
     assert result["std"] == pytest.approx(std, rel=1e-12)
     assert result["ci_low"] == pytest.approx(mean - half, rel=1e-9)
     assert result["ci_high"] == pytest.approx(mean + half, rel=1e-9)
-    assert result["ci_high"] - result["ci_low"] == pytest.approx(2 * 0.0196324, rel=1e-5)
-
-    summary = summarize(_runs_frame(), ["test_acc"]).set_index("method")
-    assert summary.loc["kl", "mean"] == pytest.approx(0.92)
-    assert summary.loc["kl", "std"] == pytest.approx(std)
-    assert list(summary.index) == METHODS
+    assert math.isnan(mean_ci([0.5])["std"]) and mean_ci([])["n"] == 0
 
 
-def _t_cdf_df4(x: float) -> float:
+def test_summary_of_the_synthetic_runs(built: tuple[Path, Path]) -> None:
+    runs = pd.read_csv(built[0] / "report" / "runs.csv")
+    summary = summarize(runs, ["test_acc"]).set_index("method")
+    assert summary.loc["kl", "mean"] == pytest.approx(0.92, abs=1e-6)
+    assert summary.loc["kl", "std"] == pytest.approx(0.015811388300841896, rel=1e-5)
+    assert list(summary.index) == sort_methods(METHODS) == ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2", "js"]
+
+
+def t_cdf_df4(x: float) -> float:
     """Closed-form CDF of Student's t with 4 degrees of freedom."""
     u = 1 + x * x / 4
     return 0.5 + 3 / 8 * (x / math.sqrt(u)) * (1 - x * x / (12 * u))
 
 
-def _hand_paired_t(diffs: list[float]) -> tuple[float, float, float]:
+def hand_paired_t(diffs: list[float]) -> tuple[float, float, float]:
+    """Mean, standard error and two-sided p of the paired t-test over five differences."""
     n = len(diffs)
-    mean = sum(diffs) / n
-    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1))
-    t = mean / (sd / math.sqrt(n))
     assert n == 5
-    return t, 2 * (1 - _t_cdf_df4(abs(t))), mean / sd
+    mean = sum(diffs) / n
+    se = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1)) / math.sqrt(n)
+    return mean, se, 2 * (1 - t_cdf_df4(abs(mean / se)))
 
 
-def _hand_holm(pvalues: list[float]) -> list[float]:
+def hand_holm(pvalues: list[float]) -> list[float]:
     order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
     m = len(pvalues)
     adjusted = [0.0] * m
@@ -185,56 +244,18 @@ def _hand_holm(pvalues: list[float]) -> list[float]:
     return adjusted
 
 
-def test_paired_tests_and_holm_match_hand_computation() -> None:
-    runs = _runs_frame()
-    table = paired_comparisons(runs, "kl", ["test_acc"]).set_index("method")
-    others = ["ce", "renyi-a0", "renyi-a0.5", "renyi-a2"]
-    assert list(table.index) == others
-    hand = {}
-    for method in others:
-        diffs = [(b + d) - b for b, d in zip(KL_ACC, ACC_DIFF[method])]
-        hand[method] = _hand_paired_t(diffs)
-        t, p, dz = hand[method]
-        assert table.loc[method, "t_stat"] == pytest.approx(t, rel=1e-9)
-        assert table.loc[method, "p_ttest"] == pytest.approx(p, rel=1e-7, abs=1e-12)
-        assert table.loc[method, "cohens_dz"] == pytest.approx(dz, rel=1e-9)
-        assert table.loc[method, "mean_diff"] == pytest.approx(sum(diffs) / 5, abs=1e-12)
-        assert table.loc[method, "n_pairs"] == 5
-    assert table.loc["renyi-a0.5", "mean_diff"] == pytest.approx(0.0218, abs=1e-12)
-    holm = _hand_holm([hand[m][1] for m in others])
-    for method, expected in zip(others, holm):
-        assert table.loc[method, "p_ttest_holm"] == pytest.approx(expected, rel=1e-7)
-    # Holm never lowers a p-value and is monotone in the raw p-values.
-    assert (table["p_ttest_holm"] >= table["p_ttest"] - 1e-15).all()
-    assert set(table.index[table["significant"]]) == {"ce", "renyi-a0.5"}
-    # Wilcoxon: five differences of one sign give the exact two-sided p = 2 / 2^5.
-    assert table.loc["renyi-a0.5", "p_wilcoxon"] == pytest.approx(0.0625)
-    assert table.loc["ce", "p_wilcoxon"] == pytest.approx(0.0625)
-
-
 def test_holm_adjust_hand_values_and_nan() -> None:
     assert holm_adjust([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm_adjust([0.02, 0.5, 0.01, 0.2]) == pytest.approx(hand_holm([0.02, 0.5, 0.01, 0.2]))
     out = holm_adjust([0.02, np.nan, 0.5])
     assert out[0] == pytest.approx(0.04) and math.isnan(out[1]) and out[2] == pytest.approx(0.5)
 
 
-def test_degenerate_comparisons_give_nan_not_errors() -> None:
-    one = paired_difference(np.array([0.9]), np.array([0.8]))
-    assert one["n_pairs"] == 1 and one["mean_diff"] == pytest.approx(0.1)
-    assert all(math.isnan(one[k]) for k in ("sd_diff", "ci_low", "cohens_dz", "p_ttest", "p_wilcoxon"))
+def test_degenerate_paired_tests_give_nan() -> None:
     x = np.array([0.91, 0.92, 0.93])
-    equal = paired_difference(x, x - 0.01)  # every difference 0.01 (up to rounding)
-    assert math.isnan(equal["p_ttest"]) and math.isnan(equal["cohens_dz"])
-    same = paired_difference(x, x)
-    assert math.isnan(same["p_ttest"]) and math.isnan(same["p_wilcoxon"]) and same["mean_diff"] == 0
-    assert math.isnan(mean_ci([0.5])["std"]) and mean_ci([])["n"] == 0
-
-    runs = _runs_frame()
-    single = runs[runs["seed"] == 0]
-    table = paired_comparisons(single, "kl", ["test_acc"])
-    assert table["p_ttest"].isna().all() and table["p_ttest_holm"].isna().all()
-    assert not table["significant"].any()
-    assert paired_comparisons(runs, "missing-reference").empty
+    assert math.isnan(paired_t_p(x, x - 0.01))  # every difference 0.01 (up to rounding): no spread
+    assert math.isnan(paired_t_p(x, x)) and math.isnan(paired_t_p(x[:1], x[:1] - 0.1))
+    assert paired_t_p(x, x[::-1]) == pytest.approx(1.0)
 
 
 # ------------------------------------------------------------------------------------------ methods and formatting
@@ -310,10 +331,10 @@ def test_gradient_vs_temperature_shows_scaling_and_its_limit() -> None:
 
 # ------------------------------------------------------------------------------------------ full build
 
-TABLES = ("main", "hyperparameters", "models")
+TABLES = ("main", "hyperparameters", "models", "comparisons")
 FIGURES = (
-    "temperature_scaling", "divergence_vs_alpha", "gradient_vs_temperature", "accuracy_vs_alpha",
-    "tuned_vs_alpha", "optuna_landscape", "learning_curves",
+    "temperature_scaling", "divergence_vs_alpha", "gradient_vs_temperature", "accuracy_vs_alpha", "forest_vs_kl",
+    "tuned_vs_alpha", "optuna_landscape", "tuning_budget", "learning_curves",
 )  # fmt: skip
 
 
@@ -324,15 +345,15 @@ def test_build_report_writes_every_table_and_figure(built: tuple[Path, Path]) ->
         for ext in ("tex", "md", "csv"):
             path = exp_dir / "report" / "tables" / f"{name}.{ext}"
             assert path.is_file() and path.stat().st_size > 0, path
+    assert (exp_dir / "report" / "tables" / "tuning_budget.csv").stat().st_size > 0
     for name in FIGURES:
         for ext in ("pdf", "png"):
             path = exp_dir / "report" / "figures" / f"{name}.{ext}"
             assert path.is_file() and path.stat().st_size > 0, path
         with Image.open(exp_dir / "report" / "figures" / f"{name}.png") as image:
             width_in = image.size[0] / 200
-        assert 3.0 <= width_in <= 3.7, (name, width_in)
-    for name in ("summary", "comparisons"):
-        assert (exp_dir / "report" / "stats" / f"{name}.csv").stat().st_size > 0
+        assert 3.0 <= width_in <= 3.9, (name, width_in)
+    assert not (exp_dir / "report" / "stats").exists()  # one contract file: tables/comparisons.csv
 
 
 def test_only_the_trials_a_method_is_judged_on_are_reported(built: tuple[Path, Path]) -> None:
@@ -341,62 +362,87 @@ def test_only_the_trials_a_method_is_judged_on_are_reported(built: tuple[Path, P
     trials = load_trials(built[0], METHODS)
     assert len(trials) == 12 * len(METHODS) and trials["number"].max() == 11
     assert trials.loc[trials["best"], "number"].tolist() == [0] * len(METHODS)  # best.json's, not the highest value
+    assert set(trials["repeat"]) == {0} and trials["maximize"].all()
 
 
-def test_report_md_states_significant_methods(built: tuple[Path, Path]) -> None:
+def test_report_md_states_verdicts_margin_and_power(built: tuple[Path, Path]) -> None:
     exp_dir, report = built
     text = report.read_text(encoding="utf-8")
-    kl_paragraph = next(line for line in text.splitlines() if line.startswith("In test accuracy") and "from KL" in line)
-    assert "Rényi α=0.5: +2.18 pp, 95% CI [+1.82, +2.54], d_z = 7.61" in kl_paragraph
-    assert "CE (student alone): -5.20 pp" in kl_paragraph and "2 methods differ" in kl_paragraph
-    assert "Rényi α=2" not in kl_paragraph
-    ce_paragraph = next(line for line in text.splitlines() if "significantly from CE (student alone)" in line)
-    assert "Rényi α=0.5" in ce_paragraph and "KL (Hinton)" in ce_paragraph
-    assert "resnet_teacher_50" in text and "97.00% test accuracy" in text
-    assert "Wilcoxon signed-rank test cannot reach" in text  # 5 seeds: min p = 0.0625
+    lines = text.splitlines()
+    kl = next(line for line in lines if line.startswith("**Test accuracy against KL (Hinton)**"))
+    assert "(equivalence margin ±3.00 pp)" in kl
+    assert "better: Rényi α=0.5 +3.10 pp [" in kl and "js +0.50 pp [" in kl
+    assert "worse: CE (student alone) −5.00 pp [" in kl
+    assert "equivalent: Rényi α=2 +0.00 pp [" in kl and "inconclusive: Rényi α→0 (reverse KL) −0.05 pp [" in kl
+    ce = next(line for line in lines if line.startswith("**Test accuracy against CE (student alone)**"))
+    assert "(no equivalence test)" in ce and "better: KL (Hinton) +5.00 pp [" in ce
+    # "no difference" is said once, to say that inconclusive is not that.
+    assert text.lower().count("no difference") == text.count("it is not evidence of no difference") == 1
+    power = next(line for line in lines if line.startswith("Power:"))
+    assert "n = 5 pairs and Holm over 9 tests" in power and "80% power" in power
+    assert "range from −5.00 pp to +3.10 pp" in power
+    assert "resamples tuning repeats, then seeds within them, then test images" in text
+    assert "teacher" in text and "resnet_teacher_50" in text and "97.00% test accuracy" in text
     links = [part.split(")")[0] for part in text.split("](")[1:]]
     for link in links:
         assert (report.parent / link).exists(), link
     assert sum(link.startswith("figures/") and link.endswith(".png") for link in links) == len(FIGURES)
-    assert "| Method" in text  # markdown tables included
 
 
-def test_main_table_bold_and_marks(built: tuple[Path, Path]) -> None:
+def test_main_table_has_no_bold_and_marks_only_verdicts(built: tuple[Path, Path]) -> None:
     exp_dir, _ = built
     md = (exp_dir / "report" / "tables" / "main.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip(): line for line in md.splitlines() if line.startswith("| ")}
     acc = {name: line.split("|")[2].strip() for name, line in rows.items()}
-    assert acc["Rényi α=0.5"] == "**94.18 ± 1.76**†‡"
-    assert acc["CE (student alone)"].endswith("†") and "‡" not in acc["CE (student alone)"]
-    assert acc["KL (Hinton)"] == "92.00 ± 1.58‡"
-    assert "†" not in acc["Rényi α=2"]
+    assert "**" not in "".join(rows.values())
+    assert acc["Rényi α=0.5"] == "95.10 ± 1.61 +† +‡"
+    assert acc["Rényi α=2"] == "92.00 ± 1.44 ≈† +‡"
+    assert acc["KL (Hinton)"] == "92.00 ± 1.58 +‡"  # kl against ce, tested once
+    assert acc["CE (student alone)"] == "87.00 ± 1.85 −†"  # the same hypothesis, mirrored
+    assert acc["Rényi α→0 (reverse KL)"].endswith("+‡") and "†" not in acc["Rényi α→0 (reverse KL)"]
     tex = (exp_dir / "report" / "tables" / "main.tex").read_text(encoding="utf-8")
-    assert r"\textbf{94.18$_{\pm 1.76}$}$^{\dagger\ddagger}$" in tex and r"\toprule" in tex
+    assert r"92.00$_{\pm 1.44}$$^{\approx \dagger\,+\ddagger}$" in tex and r"\textbf" not in tex
     for name in TABLES:
         assert (exp_dir / "report" / "tables" / f"{name}.tex").read_text(encoding="utf-8").isascii()
     csv = pd.read_csv(exp_dir / "report" / "tables" / "main.csv").set_index("method")
-    assert csv.loc["renyi-a0.5", "test_acc_mean"] == pytest.approx(0.9418)
+    assert csv.loc["renyi-a0.5", "test_acc_mean"] == pytest.approx(0.951, abs=1e-6)
+    assert csv.loc["renyi-a2", "test_acc_vs_kl"] == "equivalent" and csv.loc["ce", "test_acc_vs_kl"] == "worse"
     hyper = pd.read_csv(exp_dir / "report" / "tables" / "hyperparameters.csv").set_index("method")
     assert hyper.loc["renyi-a0.5", "T"] == pytest.approx(5.0) and math.isnan(hyper.loc["ce", "T"])
     models = (exp_dir / "report" / "tables" / "models.md").read_text(encoding="utf-8")
     assert "250,000" in models and "97.00" in models and "22.7× fewer" in models
 
 
+def test_summary_intervals_include_the_test_sample(built: tuple[Path, Path]) -> None:
+    exp_dir, _ = built
+    csv = pd.read_csv(exp_dir / "report" / "tables" / "main.csv").set_index("method")
+    runs = pd.read_csv(exp_dir / "report" / "runs.csv")
+    seeds_only = mean_ci(runs.loc[runs["method"] == "renyi-a2", "test_acc"])
+    width = csv.loc["renyi-a2", "test_acc_ci_high"] - csv.loc["renyi-a2", "test_acc_ci_low"]
+    # The binomial SE of one accuracy on 400 images (~1.4 points) exceeds the seeds' spread of the mean.
+    assert width > 1.5 * (seeds_only["ci_high"] - seeds_only["ci_low"]) / T_DF4_975 * 1.96
+    assert csv.loc["renyi-a2", "test_acc_ci_low"] < 0.92 < csv.loc["renyi-a2", "test_acc_ci_high"]
+
+
 def test_missing_optional_inputs_skip_with_note(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    exp_dir = make_experiment(tmp_path, optional=False)
+    exp_dir = make_experiment(tmp_path, optional=False, predictions=False)
     with caplog.at_level(logging.INFO, logger="renyi_kd.report"):
-        report = build_report(exp_dir, methods=["ce", "kl", "renyi-a0.5", "renyi-a2", "renyi-a0"])
+        report = build_report(exp_dir, methods=["ce", "kl", "renyi-a0.5", "renyi-a2", "renyi-a0"], settings=SETTINGS)
     figures = exp_dir / "report" / "figures"
-    assert not (figures / "optuna_landscape.png").exists() and not (figures / "learning_curves.png").exists()
-    assert (figures / "accuracy_vs_alpha.png").exists() and (figures / "tuned_vs_alpha.png").exists()
-    assert "learning_curves" in caplog.text and "optuna_landscape" in caplog.text
+    for name in ("optuna_landscape", "learning_curves", "tuning_budget"):
+        assert not (figures / f"{name}.png").exists() and name in caplog.text
+    assert (figures / "accuracy_vs_alpha.png").exists() and (figures / "forest_vs_kl.png").exists()
     text = report.read_text(encoding="utf-8")
-    assert "Figures skipped for lack of inputs: learning_curves, optuna_landscape" in text
+    assert "Figures skipped for lack of inputs: learning_curves, tuning_budget, optuna_landscape" in text
+    assert "30 of 30 final runs have no saved test predictions" in text
+    assert "Some intervals resample seeds only" in text
+    assert set(comparisons_of(exp_dir)["interval"]) == {"repeats, seeds"}
     hyper = (exp_dir / "report" / "tables" / "hyperparameters.md").read_text(encoding="utf-8")
     assert "values are those of its final runs" in hyper
     md = (exp_dir / "report" / "tables" / "main.md").read_text(encoding="utf-8")
     order = [line.split("|")[1].strip() for line in md.splitlines() if line.startswith("| ")][1:]
     assert order[:3] == ["CE (student alone)", "KL (Hinton)", "Rényi α=0.5"]  # the given order wins
+    assert order[-1] == "js"  # not in the given list: appended
 
 
 def test_missing_runs_is_a_clear_error(tmp_path: Path) -> None:
@@ -405,12 +451,12 @@ def test_missing_runs_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_theory_figures_alone(tmp_path: Path) -> None:
-    paths = theory_figures(tmp_path / "figs")
-    assert sorted(p.name for p in paths) == sorted(
+    paths_ = theory_figures(tmp_path / "figs")
+    assert sorted(p.name for p in paths_) == sorted(
         f"{n}.{e}" for n in ("temperature_scaling", "divergence_vs_alpha", "gradient_vs_temperature")
         for e in ("pdf", "png")
     )  # fmt: skip
-    assert all(p.stat().st_size > 0 for p in paths)
+    assert all(p.stat().st_size > 0 for p in paths_)
 
 
 # ------------------------------------------------------------------------------------------ LaTeX
@@ -443,19 +489,17 @@ def test_tables_compile_with_pdflatex(built: tuple[Path, Path], tmp_path: Path) 
         assert "Missing character" not in log and "Undefined control sequence" not in log
 
 
-def test_single_seed_report_parts_do_not_crash(tmp_path: Path) -> None:
-    from renyi_kd.report.document import significance_paragraph
-    from renyi_kd.report.figures import accuracy_vs_alpha_figure
-    from renyi_kd.report.stats import compare_to_references
-    from renyi_kd.report.tables import main_table
-
-    runs = _runs_frame()
-    runs = runs[runs["seed"] == 0]
-    summary = summarize(runs)
-    comparisons = compare_to_references(runs)
-    assert comparisons["p_ttest_holm"].isna().all()
-    table = main_table(summary, comparisons, METHODS)
-    assert table.text_rows[1][1] == "90.00"  # no std, no marks, no crash
-    assert "could be computed" in significance_paragraph(comparisons, "kl")
-    paths = accuracy_vs_alpha_figure(summary, tmp_path, method_palette(METHODS))
-    assert paths is not None and all(p.stat().st_size > 0 for p in paths)
+def test_a_single_seed_and_a_reference_without_runs_do_not_crash(tmp_path: Path) -> None:
+    exp_dir = make_experiment(tmp_path, optional=False)
+    runs = pd.read_csv(paths.runs_file(exp_dir))
+    runs = runs[(runs["method"] != "ce") & ((runs["method"] != "js") | (runs["seed"] == 0))]
+    runs.to_csv(paths.runs_file(exp_dir), index=False)
+    text = build_report(exp_dir, settings=SETTINGS).read_text(encoding="utf-8")
+    assert "reference ce has no runs; no comparison against it is tested" in text
+    assert "js against kl (test_acc): one paired run; no test, inconclusive." in text
+    table = comparisons_of(exp_dir)
+    js = table[(table["method"] == "js") & (table["metric"] == "test_acc")].iloc[0]
+    assert js["n"] == 1 and math.isnan(js["p"]) and js["verdict"] == "inconclusive"
+    assert set(table["reference"]) == {"kl"}
+    main = (exp_dir / "report" / "tables" / "main.md").read_text(encoding="utf-8")
+    assert "| js " in main and "‡" not in main

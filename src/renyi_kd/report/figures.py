@@ -39,8 +39,10 @@ __all__ = [
     "PNG_DPI",
     "accuracy_vs_alpha_figure",
     "divergence_vs_alpha_figure",
+    "figure_style",
     "gradient_vs_temperature_figure",
     "learning_curves_figure",
+    "objective_axis",
     "optuna_landscape_figure",
     "save_figure",
     "temperature_scaling_figure",
@@ -70,10 +72,17 @@ _RC = {
 
 
 @contextmanager
-def _style() -> Iterator[None]:
+def figure_style() -> Iterator[None]:
     """Local seaborn/matplotlib style; restores global state on exit."""
     with sns.axes_style("ticks"), sns.plotting_context("paper"), plt.rc_context(_RC):
         yield
+
+
+def objective_axis(objective: str) -> tuple[str, float]:
+    """Axis label and scale of a tuning objective (accuracy in percent)."""
+    return {"val_acc": ("validation accuracy (%)", 100.0), "val_nll": ("validation NLL", 1.0)}.get(
+        objective, (f"validation {objective}", 1.0)
+    )
 
 
 def save_figure(fig: Figure, out_dir: Path, name: str) -> list[Path]:
@@ -167,7 +176,7 @@ def temperature_scaling_figure(out_dir: Path) -> list[Path]:
     """Thesis Figure 1.1: logits 5.4, 0.2, -1.3 (horse, zebra, car) and their softmax at T = 1 and T = 4."""
     data = temperature_scaling_data()
     panels = list(dict.fromkeys(data["panel"]))
-    with _style():
+    with figure_style():
         fig, axes = plt.subplots(1, len(panels), figsize=(FIG_WIDTH, 1.55), constrained_layout=True)
         for ax, panel in zip(axes, panels):
             part = data[data["panel"] == panel]
@@ -198,7 +207,7 @@ def divergence_vs_alpha_figure(out_dir: Path, palette: Palette) -> list[Path]:
     finite = data[(data["alpha"] > 0) & np.isfinite(data["alpha"])]
     value = dict(zip(data["alpha"], data["divergence"]))
     axis = _AlphaAxis([0.0, math.inf], span=(finite["alpha"].min(), finite["alpha"].max()))
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(FIG_WIDTH, 2.1), constrained_layout=True)
         ax.plot(finite["alpha"], finite["divergence"], color=_NEUTRAL, lw=1.2, zorder=1,
                 label=r"$D_\alpha(P\,\|\,Q)$")  # fmt: skip
@@ -240,7 +249,7 @@ def gradient_vs_temperature_figure(
     if missing:
         extended = method_palette(list(palette), extra=[alpha_method_name(a) for a in missing])
         colours = {a: extended[alpha_method_name(a)] for a in alphas}
-    with _style():
+    with figure_style():
         fig, axes = plt.subplots(1, 2, figsize=(FIG_WIDTH, 1.9), constrained_layout=True)
         titles = {"thesis": r"$s = T^2/\alpha$ (thesis)", "none": r"$s = 1$ (unscaled)"}
         for ax, scaling in zip(axes, ("thesis", "none")):
@@ -278,10 +287,11 @@ def _metric_summary(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
 def accuracy_vs_alpha_figure(
     summary: pd.DataFrame, out_dir: Path, palette: Palette, *, metric: str = "test_acc"
 ) -> list[Path] | None:
-    """Test accuracy (mean, 95% t-CI over seeds) against alpha, with ``kl`` and ``ce`` reference lines.
+    """Test accuracy (mean and the interval in ``summary``) against alpha, with ``kl`` and ``ce`` reference lines.
 
-    Rényi methods and ``kl`` (alpha = 1) are points; ``kl`` and ``ce`` are also horizontal lines (mean) with a
-    light band (95% CI). ``renyi-a0`` sits at the marked position "0" left of the log axis.
+    Methods with a Rényi order and ``kl`` (alpha = 1) are points; other methods have no place on this axis (the
+    forest plot shows them). ``kl`` and ``ce`` are also horizontal lines (mean) with a light band (interval).
+    ``renyi-a0`` sits at the marked position "0" left of the log axis.
     """
     acc = _metric_summary(summary, metric)
     points = [(m, method_alpha(m)) for m in acc.index if method_alpha(m) is not None]
@@ -290,7 +300,7 @@ def accuracy_vs_alpha_figure(
         return None
     points.sort(key=lambda item: item[1])
     axis = _AlphaAxis([a for _, a in points])
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(FIG_WIDTH, 2.2), constrained_layout=True)
         for ref, style in (("ce", ":"), ("kl", "--")):
             if ref not in acc.index:
@@ -298,7 +308,7 @@ def accuracy_vs_alpha_figure(
             row = acc.loc[ref]
             colour = _colour(palette, ref)
             ax.axhline(100 * row["mean"], color=colour, ls=style, lw=1.0, zorder=1,
-                       label=method_label(ref, "mpl") + " mean, 95% CI")  # fmt: skip
+                       label=method_label(ref, "mpl"))  # fmt: skip
             if np.isfinite(row["ci_low"]):
                 ax.axhspan(100 * row["ci_low"], 100 * row["ci_high"], color=colour, alpha=0.15, lw=0, zorder=0)
         xs = [axis.position(a) for _, a in points]
@@ -324,14 +334,15 @@ def tuned_vs_alpha_figure(tuned: pd.DataFrame, out_dir: Path, palette: Palette) 
         logger.info("no tuned T or beta for any distillation method: figure tuned_vs_alpha skipped")
         return None
     axis = _AlphaAxis(rows["alpha"].tolist())
-    with _style():
+    with figure_style():
         fig, axes = plt.subplots(1, 2, figsize=(FIG_WIDTH, 1.8), constrained_layout=True)
         for ax, column, label in zip(axes, ("T", "beta"), ("tuned temperature $T$", r"tuned weight $\beta$")):
             part = rows[rows[column].notna()].sort_values("alpha")
-            xs = [axis.position(a) for a in part["alpha"]]
-            ax.plot(xs, part[column], color="0.75", lw=0.8, zorder=1)
-            for x, (_, row) in zip(xs, part.iterrows()):
-                ax.plot(x, row[column], "o", color=_colour(palette, row["method"]), ms=4.5, mec="white", mew=0.5)
+            line = part.groupby("alpha")[column].mean()  # tuning repeats: one point each, the line through their mean
+            ax.plot([axis.position(a) for a in line.index], line, color="0.75", lw=0.8, zorder=1)
+            for _, row in part.iterrows():
+                ax.plot(axis.position(row["alpha"]), row[column], "o", color=_colour(palette, row["method"]), ms=4.5,
+                        mec="white", mew=0.5)  # fmt: skip
             axis.apply(ax, narrow=True)
             ax.set_ylabel(label)
             if column == "T":
@@ -344,7 +355,7 @@ def tuned_vs_alpha_figure(tuned: pd.DataFrame, out_dir: Path, palette: Palette) 
 
 
 def optuna_landscape_figure(trials: pd.DataFrame, out_dir: Path) -> list[Path] | None:
-    """Validation accuracy of every completed trial over (alpha, T), coloured by value.
+    """Validation objective of every completed trial over (alpha, T), coloured by value.
 
     Trials of one method share an alpha; they are spread horizontally by a fixed small jitter (log scale)
     so they do not hide each other. Each method's best trial has a black edge.
@@ -358,9 +369,10 @@ def optuna_landscape_figure(trials: pd.DataFrame, out_dir: Path) -> list[Path] |
     axis = _AlphaAxis(complete["alpha"].unique().tolist())
     rng = np.random.default_rng(0)
     x = np.array([axis.position(a) for a in complete["alpha"]]) * 10 ** rng.uniform(-0.07, 0.07, len(complete))
-    values = 100 * complete["value"].to_numpy(dtype=float)
+    label, scale = objective_axis(complete["objective"].iloc[0] if "objective" in complete else "val_acc")
+    values = scale * complete["value"].to_numpy(dtype=float)
     is_best = complete["best"].to_numpy(dtype=bool)
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(FIG_WIDTH, 2.3), constrained_layout=True)
         points = ax.scatter(x, complete["params_T"], c=values, cmap="viridis", s=14, lw=0, alpha=0.9)
         ax.scatter(x[is_best], complete.loc[is_best, "params_T"], c=values[is_best], cmap="viridis", s=22,
@@ -370,7 +382,7 @@ def optuna_landscape_figure(trials: pd.DataFrame, out_dir: Path) -> list[Path] |
         _plain_log_axis(ax.yaxis)
         ax.set_ylabel("temperature $T$")
         colorbar = fig.colorbar(points, ax=ax, pad=0.02)
-        colorbar.set_label("validation accuracy (%)")
+        colorbar.set_label(label)
         colorbar.ax.tick_params(labelsize=6)
         best_handle = Line2D([], [], marker="o", ls="none", mfc="white", mec="black", mew=0.8, label="best trial")
         ax.legend(handles=[best_handle], loc="upper right", frameon=False)
@@ -385,7 +397,7 @@ def learning_curves_figure(
     if histories.empty or "val_acc" not in histories.columns:
         logger.info("no learning-curve histories: figure learning_curves skipped")
         return None
-    with _style():
+    with figure_style():
         fig, ax = plt.subplots(figsize=(FIG_WIDTH, 2.5), constrained_layout=True)
         for method in methods:
             part = histories[histories["method"] == method]

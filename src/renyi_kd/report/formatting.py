@@ -7,6 +7,7 @@ The LaTeX written here is plain ASCII and needs only ``\\usepackage{booktabs}`` 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,10 @@ __all__ = [
     "fmt_float",
     "fmt_int",
     "fmt_mean_std",
+    "fmt_p",
     "fmt_sci",
     "is_missing",
+    "label_safe",
     "latex_escape",
 ]
 
@@ -51,6 +54,10 @@ _LATEX_UNICODE = {
     "—": "---",
     "é": r"\'e",
     "×": r"$\times$",
+    "≈": r"$\approx$",
+    "−": r"$-$",
+    "§": r"\S{}",
+    "¶": r"\P{}",
     # In LaTeX's default OT1 encoding "<" and ">" print as inverted punctuation outside math.
     "<": r"$<$",
     ">": r"$>$",
@@ -68,6 +75,11 @@ def latex_escape(text: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def label_safe(text: str) -> str:
+    """``text`` with characters unsafe in a LaTeX label replaced by ``-``."""
+    return re.sub(r"[^A-Za-z0-9_.:-]", "-", text)
 
 
 def is_missing(value: object) -> bool:
@@ -110,6 +122,13 @@ def fmt_sci(value: float | None, *, latex: bool = False, digits: int = 2) -> str
     if latex:
         return rf"${mantissa:.{digits - 1}f}\cdot 10^{{{exponent}}}$"
     return f"{mantissa:.{digits - 1}f}e{exponent:+03d}"
+
+
+def fmt_p(p: float | None) -> str:
+    """A p-value with four decimals, ``< 0.0001`` below that, ``n/a`` when missing."""
+    if is_missing(p):
+        return "n/a"
+    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
 def fmt_mean_std(mean: float, std: float, decimals: int, *, latex: bool = False) -> str:

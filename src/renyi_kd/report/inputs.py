@@ -1,11 +1,13 @@
 """Loading the workflow's outputs for the report.
 
-Layout under an experiment folder ``exp_dir = results/{exp}/`` (DESIGN.md section 2):
+Layout under an experiment folder ``exp_dir = results/{exp}/`` (DESIGN.md section 2, :mod:`renyi_kd.paths`);
+a *study* is a method's tuning study or one of its repeats (``kl``, ``kl/repeat1``):
 
-- ``report/runs.csv``: one row per final run (required).
+- ``report/runs.csv``: one row per final run (required); a run is ``(method, repeat, seed)``, and a file
+  without a ``repeat`` column holds repeat 0 only.
 - ``teacher/metrics.json``: the teacher's summary (optional).
-- ``tune/{method}/best.json`` and ``tune/{method}/trials.csv``: the Optuna studies (optional).
-- ``final/{method}/seed{k}/history.csv``: per-epoch curves of the final runs (optional).
+- ``tune/{study}/best.json`` and ``tune/{study}/trials.csv``: the Optuna studies (optional).
+- ``final/{study}/seed{k}/history.csv``: per-epoch curves of the final runs (optional).
 
 Optional inputs that are missing give ``None`` (or an empty frame) and a logged note, never an exception.
 """
@@ -14,21 +16,24 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from renyi_kd import paths
 from renyi_kd.report.methods import method_alpha
 
 __all__ = [
     "RUNS_COLUMNS",
+    "load_best",
     "load_histories",
     "load_runs",
     "load_teacher",
     "load_trials",
+    "objective",
+    "studies",
     "tuned_parameters",
 ]
 
@@ -44,6 +49,7 @@ RUNS_COLUMNS = (
     "scaling",
     "lr",
     "weight_decay",
+    "repeat",
     "seed",
     "test_acc",
     "test_nll",
@@ -57,13 +63,13 @@ RUNS_COLUMNS = (
     "student",
 )
 _REQUIRED_RUNS_COLUMNS = ("method", "seed", "test_acc")
-_SEED_DIR = re.compile(r"^seed(?P<seed>\d+)$")
+RUN_KEY = ["method", "repeat", "seed"]
 
 
 def load_runs(path: Path) -> pd.DataFrame:
-    """Read ``runs.csv``; check its required columns and that (method, seed) is unique.
+    """Read ``runs.csv``; check its required columns and that (method, repeat, seed) is unique.
 
-    Missing optional columns are added as NaN, so later steps can rely on every column of
+    Missing optional columns are added as NaN (``repeat`` as 0), so later steps can rely on every column of
     :data:`RUNS_COLUMNS` being there.
     """
     if not path.is_file():
@@ -72,17 +78,19 @@ def load_runs(path: Path) -> pd.DataFrame:
     missing = [c for c in _REQUIRED_RUNS_COLUMNS if c not in runs.columns]
     if missing:
         raise ValueError(f"{path}: missing required column(s) {missing}; columns are {list(runs.columns)}")
+    if runs.empty:
+        raise ValueError(f"{path}: no runs")
     for column in RUNS_COLUMNS:
         if column not in runs.columns:
             logger.info("%s has no column %r; treated as missing", path, column)
-            runs[column] = np.nan
+            runs[column] = 0 if column == "repeat" else np.nan
     runs["method"] = runs["method"].astype(str)
-    duplicated = runs.duplicated(["method", "seed"], keep=False)
+    runs["repeat"] = runs["repeat"].fillna(0).astype(int)
+    runs["seed"] = runs["seed"].astype(int)
+    duplicated = runs.duplicated(RUN_KEY, keep=False)
     if duplicated.any():
-        pairs = runs.loc[duplicated, ["method", "seed"]].drop_duplicates().to_records(index=False).tolist()
-        raise ValueError(f"{path}: more than one run per (method, seed): {pairs}")
-    if runs.empty:
-        raise ValueError(f"{path}: no runs")
+        keys = runs.loc[duplicated, RUN_KEY].drop_duplicates().to_records(index=False).tolist()
+        raise ValueError(f"{path}: more than one run per (method, repeat, seed): {keys}")
     return runs
 
 
@@ -102,9 +110,30 @@ def load_teacher(exp_dir: Path) -> dict[str, Any] | None:
     return teacher
 
 
-def load_best(exp_dir: Path, method: str) -> dict[str, Any] | None:
-    """``tune/{method}/best.json`` as a dict, or None when the method was not tuned."""
-    return _read_json(exp_dir / "tune" / method / "best.json")
+def load_best(exp_dir: Path, study: str) -> dict[str, Any] | None:
+    """``tune/{study}/best.json`` as a dict, or None when the study does not exist."""
+    return _read_json(paths.best_file(exp_dir, study))
+
+
+def studies(exp_dir: Path, method: str) -> list[tuple[int, str]]:
+    """``(repeat, study id)`` of every tuning study of ``method`` found under ``tune/``, by repeat."""
+    base = paths.tune_dir(exp_dir, method)
+    if not base.is_dir():
+        return []
+    found = [(0, method)] if any((base / name).is_file() for name in ("best.json", "trials.csv")) else []
+    for child in base.iterdir():
+        study = f"{method}/{child.name}"
+        if child.is_dir() and paths.parse_study(study) != (study, 0):
+            found.append((paths.parse_study(study)[1], study))
+    return sorted(found)
+
+
+def objective(best: dict[str, Any] | None) -> tuple[str, bool]:
+    """``(name, maximize)`` of a study's objective; a best.json without one (or with a text) means val_acc."""
+    spec = (best or {}).get("objective")
+    if isinstance(spec, dict):
+        return str(spec.get("name", "val_acc")), spec.get("direction", "maximize") == "maximize"
+    return "val_acc", True
 
 
 def _first(values: pd.Series) -> float:
@@ -112,92 +141,89 @@ def _first(values: pd.Series) -> float:
     return float(values.iloc[0]) if len(values) else float("nan")
 
 
-def tuned_parameters(exp_dir: Path, runs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
-    """One row per method: alpha, lr, weight_decay, T, beta and the tuning summary.
+_TUNED_COLUMNS = [
+    "method", "repeat", "alpha", "lr", "weight_decay", "T", "beta", "value", "objective", "n_trials", "n_complete",
+    "n_pruned", "n_failed", "epochs_trained", "epochs_budget", "source",
+]  # fmt: skip
 
-    Values come from ``tune/{method}/best.json``; a method without one falls back to the parameters its
-    final runs used (``runs.csv``), with the tuning columns missing and ``source = "runs"``.
-    Columns: method, alpha, lr, weight_decay, T, beta, value, n_trials, n_complete, n_pruned, n_failed,
-    epochs_trained, epochs_budget, source.
+
+def _tuned_row(method: str, repeat: int, best: dict[str, Any]) -> dict[str, Any]:
+    params = best.get("params") or {}
+    alpha = best.get("alpha")
+    counts = ("n_trials", "n_complete", "n_pruned", "n_failed", "epochs_trained", "epochs_budget")
+    return {
+        "method": method,
+        "repeat": repeat,
+        "alpha": float(alpha) if alpha is not None else method_alpha(method),
+        **{key: params.get(key) for key in ("lr", "weight_decay", "T", "beta")},
+        "value": best.get("value"),
+        "objective": objective(best)[0],
+        **{key: best.get(key) for key in counts},
+        "source": "tune",
+    }
+
+
+def tuned_parameters(exp_dir: Path, runs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+    """One row per study (method, repeat): alpha, lr, weight_decay, T, beta and the tuning summary.
+
+    Values come from ``tune/{study}/best.json``; a method without any falls back to the parameters its final
+    runs used (``runs.csv``, one row per repeat), with the tuning columns missing and ``source = "runs"``.
+    Columns: method, repeat, alpha, lr, weight_decay, T, beta, value, objective, n_trials, n_complete,
+    n_pruned, n_failed, epochs_trained, epochs_budget, source.
     """
     rows = []
     fallback = []
     for method in methods:
-        best = load_best(exp_dir, method)
-        alpha = method_alpha(method)
-        if best is not None:
-            params = best.get("params") or {}
-            if best.get("alpha") is not None:
-                alpha = float(best["alpha"])
-            rows.append(
-                {
-                    "method": method,
-                    "alpha": alpha,
-                    "lr": params.get("lr"),
-                    "weight_decay": params.get("weight_decay"),
-                    "T": params.get("T"),
-                    "beta": params.get("beta"),
-                    "value": best.get("value"),
-                    "n_trials": best.get("n_trials"),
-                    "n_complete": best.get("n_complete"),
-                    "n_pruned": best.get("n_pruned"),
-                    "n_failed": best.get("n_failed"),
-                    "epochs_trained": best.get("epochs_trained"),
-                    "epochs_budget": best.get("epochs_budget"),
-                    "source": "tune",
-                }
-            )
+        found = [(repeat, load_best(exp_dir, study)) for repeat, study in studies(exp_dir, method)]
+        found = [(repeat, best) for repeat, best in found if best is not None]
+        if found:
+            rows += [_tuned_row(method, repeat, best) for repeat, best in found]
             continue
         method_runs = runs[runs["method"] == method]
         if method_runs.empty:
             continue
         fallback.append(method)
-        rows.append(
-            {
-                "method": method,
-                "alpha": alpha,
-                **{key: _first(method_runs[key]) for key in ("lr", "weight_decay", "T", "beta")},
-                "source": "runs",
-            }
-        )
+        for repeat, part in method_runs.groupby("repeat"):
+            rows.append({"method": method, "repeat": int(repeat), "alpha": method_alpha(method), "source": "runs",
+                         **{key: _first(part[key]) for key in ("lr", "weight_decay", "T", "beta")}})  # fmt: skip
     if fallback:
-        logger.info("no tune/{method}/best.json for %s: hyperparameters taken from runs.csv", fallback)
-    columns = [
-        "method", "alpha", "lr", "weight_decay", "T", "beta", "value", "n_trials", "n_complete",
-        "n_pruned", "n_failed", "epochs_trained", "epochs_budget", "source",
-    ]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=columns)
-    numeric = [c for c in columns if c not in ("method", "source")]
+        logger.info("no tune/{study}/best.json for %s: hyperparameters taken from runs.csv", fallback)
+    frame = pd.DataFrame(rows, columns=_TUNED_COLUMNS)
+    numeric = [c for c in _TUNED_COLUMNS if c not in ("method", "objective", "source")]
     frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce")
-    if "ce" in set(frame["method"]):
-        # A student alone has no temperature or soft-term weight, whatever the runs table carries.
-        frame.loc[frame["method"] == "ce", ["T", "beta"]] = np.nan
+    # A student alone has no temperature or soft-term weight, whatever the runs table carries.
+    frame.loc[frame["method"] == "ce", ["T", "beta"]] = np.nan
     return frame
 
 
 def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
-    """The trials each method is judged on (``counts_towards_budget`` in ``tune/{method}/trials.csv``), stacked,
-    with ``method`` and ``alpha`` columns; empty if none exist.
+    """The trials each study is judged on (``counts_towards_budget`` in ``tune/{study}/trials.csv``), stacked,
+    with ``method``, ``repeat``, ``alpha``, ``objective`` and ``maximize`` columns; empty if none exist.
 
     Columns ``params_T``/``params_beta`` are NaN for ``ce``. ``alpha`` comes from ``best.json`` when present,
-    else from the method name; ``best`` marks the trial the study chose (``best_trial`` in ``best.json``).
+    else from the method name; ``best`` marks the trial the study chose (``best_trial`` in ``best.json``);
+    ``objective`` and ``maximize`` name the study's objective and its direction.
     """
     frames = []
     for method in methods:
-        path = exp_dir / "tune" / method / "trials.csv"
-        if not path.is_file():
-            continue
-        trials = pd.read_csv(path)
-        trials = trials[trials["counts_towards_budget"]].copy()
-        trials.insert(0, "method", method)
-        best = load_best(exp_dir, method)
-        alpha = best.get("alpha") if best else None
-        trials["alpha"] = float(alpha) if alpha is not None else method_alpha(method)
-        trials["best"] = trials["number"] == (best or {}).get("best_trial")  # the study's choice (with tie-break)
-        frames.append(trials)
+        for repeat, study in studies(exp_dir, method):
+            path = paths.trials_file(exp_dir, study)
+            if not path.is_file():
+                continue
+            trials = pd.read_csv(path)
+            trials = trials[trials["counts_towards_budget"].astype(str).str.lower() == "true"].copy()
+            best = load_best(exp_dir, study) or {}
+            trials.insert(0, "repeat", repeat)
+            trials.insert(0, "method", method)
+            alpha = best.get("alpha")
+            trials["alpha"] = float(alpha) if alpha is not None else method_alpha(method)
+            trials["best"] = trials["number"] == best.get("best_trial")  # the study's choice (with tie-break)
+            trials["objective"], trials["maximize"] = objective(best)
+            frames.append(trials)
     if not frames:
         logger.info("no tune/*/trials.csv under %s", exp_dir)
-        return pd.DataFrame(columns=["method", "alpha", "number", "state", "value", "params_T", "params_beta"])
+        return pd.DataFrame(columns=["method", "repeat", "alpha", "number", "state", "value", "params_T",
+                                     "params_beta", "best", "objective", "maximize"])  # fmt: skip
     trials = pd.concat(frames, ignore_index=True)
     for column in ("params_T", "params_beta", "params_lr", "params_weight_decay", "value"):
         if column not in trials.columns:
@@ -205,23 +231,20 @@ def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
     return trials
 
 
-def load_histories(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
-    """All ``final/{method}/seed{k}/history.csv`` stacked with ``method`` and ``seed``; empty if none exist."""
+def load_histories(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """``final/{study}/seed{k}/history.csv`` of every run in ``runs``, stacked with method, repeat and seed;
+    empty if none exist."""
     frames = []
-    for method in methods:
-        method_dir = exp_dir / "final" / method
-        if not method_dir.is_dir():
+    for method, repeat, seed in runs[RUN_KEY].itertuples(index=False):
+        path = paths.history_file(exp_dir, paths.study_id(method, int(repeat)), int(seed))
+        if not path.is_file():
             continue
-        for seed_dir in sorted(method_dir.iterdir()):
-            match = _SEED_DIR.match(seed_dir.name)
-            path = seed_dir / "history.csv"
-            if match is None or not path.is_file():
-                continue
-            history = pd.read_csv(path)
-            history.insert(0, "seed", int(match["seed"]))
-            history.insert(0, "method", method)
-            frames.append(history)
+        history = pd.read_csv(path)
+        history.insert(0, "seed", int(seed))
+        history.insert(0, "repeat", int(repeat))
+        history.insert(0, "method", method)
+        frames.append(history)
     if not frames:
         logger.info("no final/*/seed*/history.csv under %s", exp_dir)
-        return pd.DataFrame(columns=["method", "seed", "epoch", "train_loss", "val_acc", "val_loss"])
+        return pd.DataFrame(columns=["method", "repeat", "seed", "epoch", "train_loss", "val_acc", "val_loss"])
     return pd.concat(frames, ignore_index=True)

@@ -1,23 +1,22 @@
-"""The three thesis tables: ``main`` (results), ``hyperparameters`` (tuned values) and ``models``.
+"""The thesis tables: ``main`` (results), ``hyperparameters`` (tuned values) and ``models``.
 
 Each is a :class:`renyi_kd.report.formatting.Table`, written as ``.tex`` (booktabs), ``.md`` and ``.csv``.
 
-``main``: per method, ``mean ± std`` over seeds of test accuracy, NLL, ECE, teacher-student agreement and
-``KL(teacher || student)`` at T = 1; the best mean per column in bold (max for accuracy and agreement, min for
-the others); ``†`` marks a significant difference from ``kl`` and ``‡`` from ``ce`` (paired t-test,
-Holm-adjusted p < 0.05 within each reference's family of comparisons on that metric).
+``main``: per method, ``mean ± std`` over its final runs of test accuracy, NLL, ECE, teacher-student agreement
+and ``KL(teacher || student)`` at T = 1. Nothing is emphasised for being the largest or smallest mean; the only
+marks are the verdicts of the declared families (:mod:`renyi_kd.report.inference`): after a value, ``+X``
+better than reference X, ``−X`` worse, ``≈X`` equivalent within the margin; no mark: inconclusive or untested.
+References carry the symbols †, ‡, §, ¶ in the order they are first declared.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from renyi_kd.report.formatting import (
@@ -30,17 +29,26 @@ from renyi_kd.report.formatting import (
     fmt_mean_std,
     fmt_sci,
     is_missing,
+    label_safe,
     latex_escape,
 )
+from renyi_kd.report.inference import against
 from renyi_kd.report.methods import method_label
-from renyi_kd.report.stats import HIGHER_IS_BETTER
 
-__all__ = ["MAIN_COLUMNS", "hyperparameters_table", "latex_label_prefix", "main_table", "models_table"]
+__all__ = [
+    "MAIN_COLUMNS",
+    "METRIC_COLUMNS",
+    "hyperparameters_table",
+    "latex_label_prefix",
+    "main_table",
+    "models_table",
+    "reference_marks",
+]
 
 logger = logging.getLogger(__name__)
 
-MARK_VS_KL = "†"
-MARK_VS_CE = "‡"
+_SYMBOLS = (("†", r"\dagger"), ("‡", r"\ddagger"), ("§", r"\S"), ("¶", r"\P"))
+_VERDICT_SIGNS = {"better": ("+", "+"), "worse": ("−", "-"), "equivalent": ("≈", r"\approx ")}
 
 
 @dataclass(frozen=True)
@@ -61,75 +69,68 @@ MAIN_COLUMNS = (
     MetricColumn("agreement", "Agreement (%)", r"Agree.\ (\%)", 100.0, 2),
     MetricColumn("fidelity_kl", "KL(teacher‖student)", r"KL($t\|s$)", 1.0, 3),
 )
+METRIC_COLUMNS = {column.metric: column for column in MAIN_COLUMNS}
 
 
 def latex_label_prefix(experiment: str) -> str:
     """``tab:{experiment}-`` with characters unsafe in a LaTeX label replaced by ``-``."""
-    return "tab:" + re.sub(r"[^A-Za-z0-9_.:-]", "-", experiment) + "-"
+    return "tab:" + label_safe(experiment) + "-"
 
 
-def _best_methods(means: pd.Series, higher: bool, decimals: int, scale: float) -> set[str]:
-    """Methods whose displayed mean equals the best displayed mean (ties are all bold)."""
-    shown = (means * scale).round(decimals).dropna()
-    if shown.empty:
-        return set()
-    best = shown.max() if higher else shown.min()
-    return set(shown.index[shown == best])
+def reference_marks(references: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Reference -> (text symbol, LaTeX symbol), in declaration order; more than four references get ``*1``..."""
+    references = list(dict.fromkeys(references))
+    return {
+        ref: _SYMBOLS[i] if i < len(_SYMBOLS) else (f"*{i - len(_SYMBOLS) + 1}", f"*{i - len(_SYMBOLS) + 1}")
+        for i, ref in enumerate(references)
+    }
 
 
-def _significant(comparisons: pd.DataFrame, reference: str, metric: str) -> dict[str, float]:
-    """method -> Holm-adjusted p-value of the paired t-test against ``reference`` on ``metric``."""
-    if comparisons.empty:
-        return {}
-    rows = comparisons[(comparisons["reference"] == reference) & (comparisons["metric"] == metric)]
-    return dict(zip(rows["method"], rows["p_ttest_holm"].astype(float)))
+def _marks(comparisons: pd.DataFrame, method: str, metric: str, marks: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    r"""The verdict marks of one cell: ``≈† +‡`` in text, ``$^{\approx\dagger\,+\ddagger}$`` in LaTeX."""
+    text, latex = [], []
+    for reference, (symbol, command) in marks.items():
+        row = None if reference == method else against(comparisons, method, reference, metric)
+        if row is None or row["verdict"] not in _VERDICT_SIGNS:
+            continue
+        sign_text, sign_latex = _VERDICT_SIGNS[row["verdict"]]
+        text.append(sign_text + symbol)
+        latex.append(sign_latex + command)
+    joined = r"\,".join(latex)
+    return (" " + " ".join(text) if text else ""), (f"$^{{{joined}}}$" if latex else "")
 
 
 def main_table(
-    summary: pd.DataFrame,
-    comparisons: pd.DataFrame,
-    methods: Sequence[str],
-    *,
-    significance: float = 0.05,
+    summary: pd.DataFrame, comparisons: pd.DataFrame, methods: Sequence[str], marks: dict[str, tuple[str, str]]
 ) -> Table:
-    """Main results: method x metrics as ``mean ± std``, best in bold, significance marks vs kl and ce."""
+    """Main results: method x metrics as ``mean ± std`` over runs, with the verdict marks of ``marks``' references."""
     columns = [
         c for c in MAIN_COLUMNS if not summary[(summary["metric"] == c.metric) & summary["mean"].notna()].empty
     ]
     methods = [m for m in methods if m in set(summary["method"])]
     text_rows: list[list[str]] = [[method_label(m, "text")] for m in methods]
     latex_rows: list[list[str]] = [[method_label(m, "latex")] for m in methods]
-    data = pd.DataFrame({"method": methods, "label": [method_label(m, "text") for m in methods]})
+    data = pd.DataFrame({"method": methods})
     for column in columns:
         stats = summary[summary["metric"] == column.metric].set_index("method").reindex(methods)
-        best = _best_methods(stats["mean"], HIGHER_IS_BETTER[column.metric], column.decimals, column.scale)
-        p_kl = _significant(comparisons, "kl", column.metric)
-        p_ce = _significant(comparisons, "ce", column.metric)
         for i, method in enumerate(methods):
             mean = stats.loc[method, "mean"] * column.scale
             std = stats.loc[method, "std"] * column.scale
-            text = fmt_mean_std(mean, std, column.decimals)
-            latex = fmt_mean_std(mean, std, column.decimals, latex=True)
-            if method in best:
-                text, latex = f"**{text}**", rf"\textbf{{{latex}}}"
-            marks = [
-                (mark, command)
-                for mark, command, p in ((MARK_VS_KL, r"\dagger", p_kl), (MARK_VS_CE, r"\ddagger", p_ce))
-                if p.get(method, math.nan) < significance
-            ]
-            text_rows[i].append(text + "".join(m for m, _ in marks))
-            latex_rows[i].append(latex + (f"$^{{{''.join(c for _, c in marks)}}}$" if marks else ""))
+            mark_text, mark_latex = _marks(comparisons, method, column.metric, marks)
+            text_rows[i].append(fmt_mean_std(mean, std, column.decimals) + mark_text)
+            latex_rows[i].append(fmt_mean_std(mean, std, column.decimals, latex=True) + mark_latex)
         for stat in ("n", "mean", "std", "ci_low", "ci_high"):
             data[f"{column.metric}_{stat}"] = stats[stat].to_numpy()
-        data[f"{column.metric}_p_holm_vs_kl"] = [p_kl.get(m, np.nan) for m in methods]
-        data[f"{column.metric}_p_holm_vs_ce"] = [p_ce.get(m, np.nan) for m in methods]
-    n_seeds = sorted({int(n) for n in summary["n"] if not is_missing(n) and n > 0})
-    seeds = f"{n_seeds[0]}" if len(n_seeds) == 1 else f"{n_seeds[0]}–{n_seeds[-1]}" if n_seeds else "0"
+        for reference in marks:
+            found = [against(comparisons, m, reference, column.metric) for m in methods]
+            data[f"{column.metric}_vs_{reference}"] = [row["verdict"] if row else None for row in found]
+    counts = sorted({int(n) for n in summary["n"] if not is_missing(n) and n > 0})
+    runs = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}" if counts else "0"
+    legend = ", ".join(f"{symbol} {method_label(ref)}" for ref, (symbol, _) in marks.items())
     notes = [
-        f"Mean ± std over {seeds} seeds; best mean per column in bold "
-        "(highest accuracy and agreement, lowest NLL, ECE and KL).",
-        f"{MARK_VS_KL} differs from KL (Hinton), {MARK_VS_CE} from CE (student alone): paired t-test over "
-        f"seeds, Holm-adjusted p < {significance:g} within each metric's comparisons against that reference.",
+        f"Mean ± std over {runs} final runs per method; no value is emphasised for being the best mean.",
+        "Marks are verdicts of the declared comparisons (comparisons table): +X better than X, −X worse, "
+        f"≈X equivalent within the margin; no mark: inconclusive or not tested. {legend}.",
     ]
     header_text = ["Method"] + [c.text for c in columns]
     header_latex = ["Method"] + [c.latex for c in columns]
@@ -159,22 +160,32 @@ def _trials_text(row: pd.Series, *, latex: bool) -> str:
     return "/".join(counts)
 
 
+_OBJECTIVE_HEADERS = {"val_acc": ("Best val. acc. (%)", r"Val.\ acc.\ (\%)", 100.0), "val_nll": ("Best val. NLL", r"Val.\ NLL", 1.0)}
+
+
 def hyperparameters_table(tuned: pd.DataFrame, methods: Sequence[str]) -> Table:
-    """Tuned lr, weight decay, T and beta per method, with best validation accuracy and trial counts."""
-    tuned = tuned.set_index("method")
-    methods = [m for m in methods if m in tuned.index]
+    """Tuned lr, weight decay, T and beta per study (a Repeat column when there are several), with the best
+    validation objective and trial counts."""
+    tuned = tuned[tuned["method"].isin(methods)].copy()
+    tuned["order"] = tuned["method"].map({m: i for i, m in enumerate(methods)})
+    tuned = tuned.sort_values(["order", "repeat"])
+    repeats = tuned["repeat"].nunique() > 1
+    objectives = set(tuned["objective"].dropna())
+    objective = objectives.pop() if len(objectives) == 1 else "val_acc"
+    value_text, value_latex, value_scale = _OBJECTIVE_HEADERS.get(objective, (f"Best {objective}", objective, 1.0))
     text_rows, latex_rows = [], []
-    for method in methods:
-        row = tuned.loc[method]
+    for _, row in tuned.iterrows():
         cells: list[tuple[str, str]] = [
-            (method_label(method, "text"), method_label(method, "latex")),
+            (method_label(row["method"], "text"), method_label(row["method"], "latex")),
+            *([(str(int(row["repeat"])), str(int(row["repeat"])))] if repeats else []),
             (fmt_sci(row["lr"]), fmt_sci(row["lr"], latex=True)),
             (fmt_sci(row["weight_decay"]), fmt_sci(row["weight_decay"], latex=True)),
             (fmt_float(row["T"], 2), fmt_float(row["T"], 2, latex=True)),
             (fmt_float(row["beta"], 2), fmt_float(row["beta"], 2, latex=True)),
-            (fmt_float(100 * row["value"], 2), fmt_float(100 * row["value"], 2, latex=True)),
+            (fmt_float(value_scale * row["value"], 3 if value_scale == 1 else 2),
+             fmt_float(value_scale * row["value"], 3 if value_scale == 1 else 2, latex=True)),
             (_trials_text(row, latex=False), _trials_text(row, latex=True)),
-        ]
+        ]  # fmt: skip
         text_rows.append([c[0] for c in cells])
         latex_rows.append([c[1] for c in cells])
     budgets = sorted({int(n) for n in tuned["n_trials"].dropna()})
@@ -183,14 +194,15 @@ def hyperparameters_table(tuned: pd.DataFrame, methods: Sequence[str]) -> Table:
         "lr and weight decay are tuned for every method, T and β only for distillation methods; "
         f"every study has the same budget ({budget} trials). Trials: complete/pruned/failed.",
     ]
-    from_runs = [m for m in methods if tuned.loc[m, "source"] == "runs"]
+    from_runs = list(dict.fromkeys(tuned.loc[tuned["source"] == "runs", "method"]))
     if from_runs:
         notes.append(
             "No tuning record for " + ", ".join(method_label(m, "text") for m in from_runs)
             + ": values are those of its final runs."
         )  # fmt: skip
-    header_text = ["Method", "lr", "Weight decay", "T", "β", "Best val. acc. (%)", "Trials (C/P/F)"]
-    header_latex = ["Method", "lr", "Weight decay", "$T$", r"$\beta$", r"Val.\ acc.\ (\%)", "Trials C/P/F"]
+    repeat_header = ["Repeat"] if repeats else []
+    header_text = ["Method", *repeat_header, "lr", "Weight decay", "T", "β", value_text, "Trials (C/P/F)"]
+    header_latex = ["Method", *repeat_header, "lr", "Weight decay", "$T$", r"$\beta$", value_latex, "Trials C/P/F"]
     check_rows(header_text, text_rows)
     return Table(
         name="hyperparameters",
@@ -199,9 +211,9 @@ def hyperparameters_table(tuned: pd.DataFrame, methods: Sequence[str]) -> Table:
         latex_header=header_latex,
         text_rows=text_rows,
         latex_rows=latex_rows,
-        data=tuned.loc[methods].reset_index(),
+        data=tuned.drop(columns="order").reset_index(drop=True),
         notes=notes,
-        align="lrrrrrr",
+        align="l" + "r" * (len(header_text) - 1),
     )
 
 

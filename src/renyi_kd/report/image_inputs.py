@@ -1,0 +1,92 @@
+"""Per-image metric values of every final run, from its saved test predictions and the teacher's test logits.
+
+Reads ``final/{study}/seed{k}/predictions.safetensors`` (:mod:`renyi_kd.predictions`) for each row of
+``runs.csv`` and ``teacher/logits.safetensors`` (:class:`renyi_kd.logits.TeacherLogits`, checked against the
+predictions' data fingerprint) for agreement and fidelity. A run whose file is missing, whose test images
+differ from the other runs', or whose per-image values do not reproduce its ``runs.csv`` metrics is left out
+with a note: its comparisons then resample seeds only.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from renyi_kd import paths
+from renyi_kd.logits import StaleCacheError, TeacherLogits
+from renyi_kd.predictions import Predictions, load_predictions
+from renyi_kd.report.bootstrap import RunKey
+from renyi_kd.report.image_metrics import ImageValues, image_values
+
+__all__ = ["load_image_values"]
+
+logger = logging.getLogger(__name__)
+
+# runs.csv holds float32 means; the per-image values are float64.
+_RTOL, _ATOL = 1e-4, 1e-6
+
+
+def _teacher_test_logits(exp_dir: Path, predictions: Predictions, notes: list[str]) -> torch.Tensor | None:
+    """Teacher logits in the order of ``predictions.indices``, or None (noted)."""
+    path = paths.teacher_dir(exp_dir) / "logits.safetensors"
+    if not path.is_file():
+        notes.append(f"No teacher logits at {path}: agreement and fidelity intervals resample seeds only.")
+        return None
+    try:
+        teacher = TeacherLogits(path, data_fingerprint=predictions.data_fingerprint)
+    except StaleCacheError as error:
+        notes.append(f"Teacher logits do not match the final runs' data ({error}); agreement and fidelity "
+                     "intervals resample seeds only.")  # fmt: skip
+        return None
+    return teacher(predictions.indices)
+
+
+def _mismatches(values: dict[str, ImageValues], row: pd.Series) -> list[str]:
+    return [
+        metric for metric, v in values.items()
+        if metric in row and pd.notna(row[metric]) and not np.isclose(v.value(), float(row[metric]), _RTOL, _ATOL)
+    ]  # fmt: skip
+
+
+def load_image_values(exp_dir: Path, runs: pd.DataFrame) -> tuple[dict[RunKey, dict[str, ImageValues]], list[str]]:
+    """Per run ``(method, repeat, seed)`` the :class:`ImageValues` of every metric it has, and notes."""
+    notes: list[str] = []
+    values: dict[RunKey, dict[str, ImageValues]] = {}
+    missing, foreign, stale = [], [], []
+    reference: Predictions | None = None
+    teacher: torch.Tensor | None = None
+    for row in runs.itertuples(index=False):
+        key = (str(row.method), int(row.repeat), int(row.seed))
+        path = paths.predictions_file(exp_dir, paths.study_id(key[0], key[1]), key[2])
+        if not path.is_file():
+            missing.append(key)
+            continue
+        predictions = load_predictions(path)
+        if reference is None:
+            reference = predictions
+            teacher = _teacher_test_logits(exp_dir, predictions, notes)
+        if not torch.equal(predictions.indices, reference.indices):
+            foreign.append(key)
+            continue
+        run_values = image_values(predictions.logits, predictions.targets, teacher)
+        wrong = _mismatches(run_values, pd.Series(row._asdict()))
+        if wrong:
+            stale.append(f"{key} ({', '.join(wrong)})")
+            continue
+        values[key] = run_values
+    if missing:
+        notes.append(f"{len(missing)} of {len(runs)} final runs have no saved test predictions (e.g. {missing[0]}); "
+                     "their comparisons resample seeds only.")  # fmt: skip
+    if foreign:
+        notes.append(f"Runs {foreign} were tested on other images than the first run; left out of the image "
+                     "resampling.")  # fmt: skip
+    if stale:
+        notes.append("Saved predictions do not reproduce runs.csv for " + "; ".join(stale) + "; left out of the "
+                     "image resampling.")  # fmt: skip
+    for note in notes:
+        logger.warning("%s", note)
+    return values, notes
