@@ -168,6 +168,13 @@ def _derived_seed(seed: int, stream: tuple[int, int]) -> int:
     return seed if stream == (0, 0) else int(np.random.SeedSequence([seed, *stream]).generate_state(1)[0])
 
 
+def enqueue_design(study: optuna.Study, points: list[dict[str, float]]) -> None:
+    """The start-up design as the study's first trials, each marked with its index (never pruned)."""
+    for index, params in enumerate(points):
+        study.enqueue_trial(params, user_attrs={DESIGN_POINT: index})
+    study.set_user_attr(DESIGN, points)
+
+
 @contextmanager
 def _study_lock(exp_dir: Path, study: str) -> Iterator[None]:
     """Optuna's symlink lock (safe on NFS; a lock left by a killed process is broken after 30 s)."""
@@ -192,10 +199,7 @@ def open_study(config: dict[str, Any], exp_dir: Path, study: str, uri: str) -> t
     with _study_lock(exp_dir, study):
         opened = load_study(config, exp_dir, study)
         if DESIGN not in opened.user_attrs:
-            points = design_points(config, method, repeat)
-            for index, params in enumerate(points):
-                opened.enqueue_trial(params, user_attrs={DESIGN_POINT: index})
-            opened.set_user_attr(DESIGN, points)
+            enqueue_design(opened, design_points(config, method, repeat))
         if RUN_ID in opened.user_attrs:
             connect(uri, config["experiment"])
             run_id = reopen_run(opened.user_attrs[RUN_ID])
@@ -208,6 +212,14 @@ def open_study(config: dict[str, Any], exp_dir: Path, study: str, uri: str) -> t
                                   tags={"role": "tune", "method": method_name, "repeat": str(repeat)})
             opened.set_user_attr(RUN_ID, run_id)
     return opened, run_id
+
+
+def report_epoch(trial: optuna.Trial, epoch: int, value: float) -> None:
+    """Report the objective after ``epoch`` and stop the trial if the pruner says so; trials of the
+    start-up design are never stopped."""
+    trial.report(value, step=epoch)
+    if DESIGN_POINT not in trial.user_attrs and trial.should_prune():
+        raise optuna.TrialPruned(f"pruned after epoch {epoch}")
 
 
 def counts_towards_budget(trial: FrozenTrial) -> bool:
@@ -291,7 +303,7 @@ def trials_frame(study: optuna.Study, n_trials: int) -> pd.DataFrame:
             "intermediate": json.dumps({str(step): value for step, value in sorted(t.intermediate_values.items())}),
             **{f"params_{k}": v for k, v in t.params.items()},
             FAIL_REASON: t.user_attrs.get(FAIL_REASON, t.user_attrs.get(EXCLUDED, over)),
-            "datetime_start": t.datetime_start,
+            "datetime_start": t.datetime_start, "datetime_complete": t.datetime_complete,
         })
     frame = pd.DataFrame(rows)
     if not frame.empty:

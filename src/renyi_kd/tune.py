@@ -29,6 +29,7 @@ from renyi_kd.study import (
     fail_interrupted_trials,
     open_study,
     optimize_with_budget,
+    report_epoch,
     tuned_names,
 )
 
@@ -60,7 +61,6 @@ class Objective:
         from renyi_kd.tracking import log_epoch
 
         hp = Hyperparameters(**self.suggest(trial))
-        prunable = DESIGN_POINT not in trial.user_attrs
         trial.set_user_attr(EPOCHS_TRAINED, 0)
         seconds = 0.0
 
@@ -71,9 +71,7 @@ class Objective:
             seconds += record["seconds"]
             trial.set_user_attr(EPOCHS_TRAINED, epoch)
             trial.set_user_attr(SECONDS, seconds)
-            trial.report(record[self.key], step=epoch)
-            if prunable and trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after epoch {epoch}")
+            report_epoch(trial, epoch, record[self.key])
 
         tags = {"role": "trial", "method": self.method.name, "trial": str(trial.number), WORKER: str(self.worker),
                 "design_point": str(trial.user_attrs.get(DESIGN_POINT, ""))}

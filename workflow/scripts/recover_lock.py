@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
     print(f"{workdir}: removing the lock of a Snakemake that is no longer running (snakemake --unlock)",
           file=sys.stderr)
     command = [str(Path(sys.executable).parent / "snakemake"), "--unlock", *argv]
-    return subprocess.run(command, cwd=workdir, stdout=subprocess.DEVNULL).returncode
+    return subprocess.run(command, stdout=subprocess.DEVNULL).returncode
 
 
 if __name__ == "__main__":

@@ -1,0 +1,169 @@
+"""The tuning protocol no trial order can decide: a shared start-up design that is never pruned, pruning
+only against enough trials at the same epoch, independent repeats with equal budgets, two objectives."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+import yaml
+
+from renyi_kd.config import method_from_config, tuning_budget, validate_config
+from renyi_kd.design import startup_design
+from renyi_kd.study import (
+    DESIGN_POINT,
+    OBJECTIVES,
+    PRUNERS,
+    choose,
+    design_points,
+    enqueue_design,
+    make_sampler,
+    optimize_with_budget,
+    report_epoch,
+    rungs,
+    sampler_seed,
+    study_name,
+    trials_frame,
+)
+
+DEFAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
+SPACE = {"x": {"low": 0.0, "high": 1.0, "log": False}, "y": {"low": 1e-3, "high": 1.0, "log": True}}
+
+
+def config_with(**tuning) -> dict:
+    config = copy.deepcopy(DEFAULT)
+    config["tuning"].update(tuning)
+    return validate_config(config)
+
+
+def test_the_startup_design_is_the_same_for_every_method_and_fills_the_space() -> None:
+    config = config_with()
+    n = config["tuning"]["sampler"]["n_startup_trials"]
+    designs = {name: design_points(config, method_from_config(config, name), 0) for name in config["methods"]}
+    kd = [name for name in designs if name != "ce"]
+    assert all(designs[name] == designs[kd[0]] for name in kd)  # common random numbers
+    assert [{k: p[k] for k in ("lr", "weight_decay")} for p in designs[kd[0]]] == designs["ce"]  # ce: same lr, wd
+    points = pd.DataFrame(designs["kl"])
+    assert len(points) == n and points.drop_duplicates().shape[0] == n
+    for name, space in config["tuning"]["search_space"].items():
+        assert points[name].between(space["low"], space["high"]).all()
+        # space-filling: every parameter's n values land in n different equal-width (log) bins
+        unit = pd.Series([_unit(v, space) for v in points[name]])
+        assert (unit * n).astype(int).nunique() == n, (name, sorted(unit))  # n = 2^m: one per bin
+    assert design_points(config, method_from_config(config, "kl"), 1) != designs["kl"]  # a repeat: another design
+
+
+def _unit(value: float, space: dict) -> float:
+    import math
+
+    if space["log"]:
+        return (math.log(value) - math.log(space["low"])) / (math.log(space["high"]) - math.log(space["low"]))
+    return (value - space["low"]) / (space["high"] - space["low"])
+
+
+def test_a_method_with_its_own_parameters_keeps_the_shared_coordinates() -> None:
+    own = {"ab_alpha": {"low": 0.1, "high": 0.9, "log": False}}
+    shared = startup_design(SPACE, {}, ["x", "y"], 8, seed=3)
+    extended = startup_design(SPACE, own, ["x", "y", "ab_alpha"], 8, seed=3)
+    assert [{k: p[k] for k in ("x", "y")} for p in extended] == shared
+    assert len({p["ab_alpha"] for p in extended}) == 8
+
+
+def study_with_design(tmp_path: Path, n_startup: int, first_epoch: int, direction: str = "maximize") -> optuna.Study:
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(tmp_path / "j.log")))
+    settings = {"name": "percentile", "percentile": 50, "first_epoch": first_epoch, "interval_epochs": 1}
+    study = optuna.create_study(
+        storage=storage, direction=direction, pruner=PRUNERS["percentile"](settings, n_startup),
+        sampler=make_sampler({"n_startup_trials": n_startup, "multivariate": True, "constant_liar": False}, seed=0),
+    )
+    enqueue_design(study, startup_design(SPACE, {}, ["x", "y"], n_startup, seed=0))
+    return study
+
+
+def learning_curve(values_by_trial: dict[int, float], epochs: int):
+    """An objective whose trial k reports value v_k at every epoch; unlisted trials report -x (x their param)."""
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        trial.suggest_float("y", 1e-3, 1.0, log=True)
+        value = values_by_trial.get(trial.number, -x)
+        for epoch in range(1, epochs + 1):
+            report_epoch(trial, epoch, value)
+        return value
+
+    return objective
+
+
+def test_startup_trials_are_never_pruned_and_pruning_needs_enough_competitors(tmp_path: Path) -> None:
+    n_startup, epochs = 4, 6
+    study = study_with_design(tmp_path, n_startup, first_epoch=2)
+    # Design trials get ever worse values: were they prunable, trials 1-3 would be pruned against trial 0.
+    optimize_with_budget(study, learning_curve({0: 1.0, 1: 0.5, 2: 0.2, 3: 0.1}, epochs), n_trials=14)
+    frame = trials_frame(study, 14)
+    design = frame[frame[DESIGN_POINT].notna()]
+    assert list(design["number"]) == [0, 1, 2, 3]
+    assert (design["state"] == "COMPLETE").all()
+    assert all(len(json.loads(i)) == epochs for i in design["intermediate"])  # the full budget of epochs
+    pruned = frame[frame["state"] == "PRUNED"]
+    assert len(pruned) > 0  # the sampler's trials (values <= 0) are worse than the design's median
+    assert competitors_at_pruning(frame).min() >= n_startup
+
+
+def competitors_at_pruning(frame: pd.DataFrame) -> pd.Series:
+    """For every pruned trial: completed trials with a smaller number that reported at its last epoch."""
+    reported = {row.number: set(json.loads(row.intermediate)) for row in frame.itertuples()}
+    counts = {}
+    for row in frame[frame["state"] == "PRUNED"].itertuples():
+        epoch = max(json.loads(row.intermediate), key=int)
+        earlier = frame[(frame["number"] < row.number) & (frame["state"] == "COMPLETE")]
+        counts[row.number] = sum(epoch in reported[n] for n in earlier["number"])
+    return pd.Series(counts, dtype=float)
+
+
+def test_no_trial_is_pruned_before_the_first_rung(tmp_path: Path) -> None:
+    study = study_with_design(tmp_path, n_startup=2, first_epoch=4)
+    optimize_with_budget(study, learning_curve({0: 1.0, 1: 1.0}, 6), n_trials=8)
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned and all(t.last_step >= 4 for t in pruned)
+    assert rungs({"name": "percentile", "first_epoch": 4, "interval_epochs": 1}, 6) == [4, 5]
+    assert rungs({"name": "none"}, 6) == []
+
+
+def test_the_objective_switch_decides_direction_and_choice() -> None:
+    assert OBJECTIVES["val_acc"].direction == "maximize" and OBJECTIVES["val_nll"].direction == "minimize"
+    study = optuna.create_study()
+    distributions = {"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)}
+    for value, nll in [(0.98, 0.09), (0.97, 0.01), (0.98, 0.05)]:
+        study.add_trial(optuna.trial.create_trial(params={"lr": 1e-3}, distributions=distributions, value=value,
+                                                  user_attrs={"val_nll": nll}))
+    assert choose(study.trials, "val_acc").number == 2  # equal accuracy: the lower NLL, not the earlier trial
+    nll_study = optuna.create_study(direction="minimize")
+    for value in (0.3, 0.1, 0.2):
+        nll_study.add_trial(optuna.trial.create_trial(params={"lr": 1e-3}, distributions=distributions, value=value))
+    assert choose(nll_study.trials, "val_nll").number == 1
+    with pytest.raises(Exception, match="objective"):
+        config_with(objective="test_acc")
+
+
+@pytest.fixture
+def exp_dir(tmp_path: Path) -> Path:
+    (tmp_path / "teacher").mkdir()
+    (tmp_path / "teacher" / "metrics.json").write_text(json.dumps({"weights_sha256": "w", "data_fingerprint": "d"}))
+    return tmp_path
+
+
+def test_repeats_are_independent_studies_with_equal_budgets(exp_dir: Path) -> None:
+    config = config_with(repeats=3)
+    names = {study_name(config, exp_dir, study) for study in ("kl", "kl/repeat1", "kl/repeat2")}
+    assert len(names) == 3  # three studies, each its own storage entry and MLflow run
+    assert len({sampler_seed(config, r) for r in range(3)}) == 3
+    assert {tuning_budget(config, "kl")} == {tuning_budget(config, m) for m in config["methods"]}
+    designs = [design_points(config, method_from_config(config, "kl"), r) for r in range(3)]
+    assert designs[0] != designs[1] != designs[2]
+    # the same repeat of two methods shares its design; a larger budget or more repeats keep the study
+    assert design_points(config, method_from_config(config, "renyi-a2"), 1) == designs[1]
+    assert study_name(config_with(repeats=5, n_trials=40), exp_dir, "kl") == study_name(config, exp_dir, "kl")
