@@ -55,7 +55,7 @@ def test_final_runs_use_the_tuned_hyperparameters(finished_workflow: Path) -> No
         rows = list(csv.DictReader(handle))
     for method in METHODS:
         best = json.loads((exp / "tune" / method / "best.json").read_text())
-        assert best["n_trials"] == 2 and best["epochs_budget"] == 4
+        assert best["n_trials"] == 2 and best["epochs_budget"] == 4 and best["objective"]["name"] == "val_nll"
         ran = [json.loads((exp / "tune" / method / "workers" / f"{w}.json").read_text())["trials"] for w in (0, 1)]
         assert not set(ran[0]) & set(ran[1])  # the two workers shared the study, no trial run twice
         assert len(best["trial_order"]) == 2 and set(best["trial_order"]) <= set(ran[0] + ran[1])
@@ -67,6 +67,21 @@ def test_final_runs_use_the_tuned_hyperparameters(finished_workflow: Path) -> No
             assert set(best["params"]) == {"lr", "weight_decay"}
 
 
+def test_the_startup_design_runs_in_full_before_any_pruning(finished_workflow: Path) -> None:
+    exp = finished_workflow / "results" / "tiny"
+    for method in METHODS:
+        trials = list(csv.DictReader(open(exp / "tune" / method / "trials.csv")))
+        best = json.loads((exp / "tune" / method / "best.json").read_text())
+        n_startup = len(best["startup_design"]["points"])
+        design = [t for t in trials if t["design_point"] != ""]
+        assert [int(t["number"]) for t in design] == list(range(n_startup))
+        assert all(t["state"] == "COMPLETE" and int(t["epochs_trained"]) == 2 for t in design)
+        assert all(float(t["seconds"]) > 0 and len(json.loads(t["intermediate"])) == 2 for t in design)
+    designs = {json.dumps(json.loads((exp / "tune" / m / "best.json").read_text())["startup_design"]["points"])
+               for m in ("kl", "renyi-a0.5")}
+    assert len(designs) == 1  # the same start-up points for every distillation method
+
+
 def test_the_report_is_built(finished_workflow: Path) -> None:
     report = finished_workflow / "results" / "tiny" / "report"
     text = (report / "report.md").read_text()
@@ -74,8 +89,10 @@ def test_the_report_is_built(finished_workflow: Path) -> None:
     for name in ("main", "hyperparameters", "models"):
         for suffix in (".tex", ".md", ".csv"):
             assert (report / "tables" / f"{name}{suffix}").stat().st_size > 0
+    assert (report / "tables" / "comparisons.csv").stat().st_size > 0
+    assert (report / "tables" / "tuning_budget.csv").stat().st_size > 0
     for name in ("temperature_scaling", "divergence_vs_alpha", "gradient_vs_temperature", "accuracy_vs_alpha",
-                 "tuned_vs_alpha", "optuna_landscape", "learning_curves"):
+                 "tuned_vs_alpha", "optuna_landscape", "learning_curves", "tuning_budget"):
         assert (report / "figures" / f"{name}.png").stat().st_size > 0
 
 
@@ -98,7 +115,7 @@ def test_every_job_is_one_finished_mlflow_run(finished_workflow: Path) -> None:
     parents = {run.data.tags["renyi_kd.job"]: run.info.run_id for run in runs if "renyi_kd.job" in run.data.tags}
     assert {run.data.tags["mlflow.parentRunId"] for run in trials} == {parents[f"tune/{m}"] for m in METHODS}
     assert {run.data.tags["state"] for run in trials} <= {"COMPLETE", "PRUNED", "FAIL"}
-    assert {run.data.tags["worker"] for run in trials} <= {"0", "1"}
+    assert {run.data.tags["worker"] for run in trials} <= {"0", "1", "2"}  # 2: the closing job, after a kill
     kd = next(run for run in runs if run.data.tags.get("renyi_kd.job") == "final/renyi-a0.5/seed1")
     assert kd.data.params["alpha"] == "0.5" and kd.data.params["seed"] == "1"
     assert {"beta", "T", "lr", "weight_decay", "scaling", "student", "teacher", "dataset"} <= set(kd.data.params)
