@@ -39,8 +39,9 @@ run: setup
 test: setup tex
 	$(BIN)/python -m pytest
 
+# Speed and memory (never timed tests): the loss against F.kl_div, the data path, the last workflow run.
 bench: setup
-	$(BIN)/python bench/bench_losses.py
+	for script in bench/bench_*.py; do $(BIN)/python "$$script" || exit 1; done
 
 ui: setup
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///results/mlflow.db --host 127.0.0.1 --port 5000

@@ -1,0 +1,103 @@
+"""How well the workflow uses its cores, and what caching the teacher's logits costs a student epoch.
+
+1. The last finished run of the default experiment (its Snakemake log under .snakemake/log/): wall time
+   against the training and validation seconds it did (teacher, every tuning trial, every final run),
+   divided by the cores it had. The efficiency ratio is ``wall / (seconds / cores)``: 1 would be every core
+   training all the time; the rest is process start-up, bookkeeping, the report and idle cores.
+2. One student epoch (training + validation) distilling from cached teacher logits against one epoch of
+   the student alone on the same data: the cost of the soft term and the logit lookup (the bound for cached
+   distillation: nothing runs the teacher). Median of repeated epochs, one thread.
+
+Usage: .venv/bin/python bench/bench_workflow.py [--config config.yaml]   (`make bench` runs it)
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def last_finished_log(report: Path) -> Path | None:
+    """The newest Snakemake log that built ``report`` and ended with every step done."""
+    for log in sorted((ROOT / ".snakemake" / "log").glob("*.snakemake.log"), reverse=True):
+        text = log.read_text(errors="replace")
+        if str(report) in text and re.search(r"\d+ of \d+ steps \(100%\) done", text):
+            return log
+    return None
+
+
+def seconds(text: str) -> float:
+    hours, minutes, rest = text.split(":")
+    return 3600 * int(hours) + 60 * int(minutes) + float(rest)
+
+
+def training_seconds(exp_dir: Path) -> dict[str, float]:
+    """Seconds of training and validation epochs, by stage, from the run's own records."""
+    teacher = pd.read_csv(exp_dir / "teacher" / "history.csv")["seconds"].sum()
+    trials = sum(pd.read_csv(path)["seconds"].sum() for path in exp_dir.glob("tune/**/trials.csv"))
+    finals = sum(pd.read_csv(path)["seconds"].sum() for path in exp_dir.glob("final/**/history.csv"))
+    return {"teacher": float(teacher), "tuning trials": float(trials), "final runs": float(finals)}
+
+
+def workflow_efficiency(config: dict) -> None:
+    exp_dir = ROOT / "results" / config["experiment"]
+    log = last_finished_log(Path("results") / config["experiment"] / "report" / "report.md")
+    if log is None:
+        print(f"workflow: no finished run of {config['experiment']} under .snakemake/log/ (run `make run` first)")
+        return
+    text = log.read_text(errors="replace")
+    wall = seconds(re.findall(r"Elapsed time: (\S+)", text)[-1])
+    cores = int(re.search(r"Provided cores: (\d+)", text).group(1))
+    jobs = int(re.findall(r"(\d+) of \d+ steps \(100%\) done", text)[-1])
+    stages = training_seconds(exp_dir)
+    busy = sum(stages.values())
+    print(f"workflow ({log.name}): {jobs} jobs, wall {wall:.0f} s on {cores} cores; training + validation "
+          + ", ".join(f"{name} {value:.0f} s" for name, value in stages.items()) + f" = {busy:.0f} s")
+    print(f"workflow efficiency ratio: wall / (training seconds / cores) = {wall:.0f} / {busy / cores:.0f} "
+          f"= {wall / (busy / cores):.2f} (1.00: every core trains all the time)")
+
+
+def epoch_costs(config: dict, epochs: int) -> None:
+    import torch
+
+    from renyi_kd.config import method_from_config, validate_config
+    from renyi_kd.runtime import Runtime
+    from renyi_kd.student import Hyperparameters, StudentSetup
+
+    config = validate_config(config)
+    exp_dir = ROOT / "results" / config["experiment"]
+    if not (exp_dir / "teacher" / "logits.safetensors").exists():
+        print("epoch: no cached teacher logits yet (run `make run` first)")
+        return
+    torch.set_num_threads(1)
+    setup = StudentSetup.open(config, exp_dir, Runtime.from_config({**config["runtime"], "progress": "log"}, threads=1))
+    results = {}
+    for name in ("ce", "kl"):
+        method = method_from_config(config, name)
+        hp = Hyperparameters.defaults(config, method)
+        _, history = setup.train(method, hp, seed=0, epochs=epochs)
+        results[name] = statistics.median(r["seconds"] for r in history)
+    print(f"epoch (transfer set {len(setup.prepared.splits['transfer'])} images + validation, 1 thread): "
+          f"student alone {results['ce'] * 1000:.0f} ms, distilling from cached logits {results['kl'] * 1000:.0f} ms "
+          f"= {results['kl'] / results['ce']:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(ROOT / "config.yaml"))
+    parser.add_argument("--epochs", type=int, default=9)
+    args = parser.parse_args()
+    config = yaml.safe_load(Path(args.config).read_text())
+    workflow_efficiency(config)
+    epoch_costs(config, args.epochs)
+
+
+if __name__ == "__main__":
+    main()
