@@ -74,11 +74,12 @@ trap 'exit 143' TERM
 # Jobs must use the SQLite store of their own workflow directory, whatever the caller's environment says.
 while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep '^MLFLOW_' || true)
 
-# A workflow directory with the tiny config (tests/test_workflow.py's) under experiment $EXP.
+# A workflow directory with the tiny config (tests/test_workflow.py's) under experiment $EXP, one job per seed
+# (final.seeds_per_job: 1, the cluster shape).
 new_workdir() {
   local dir="$WORK/$1"; shift
   mkdir -p "$dir"
-  "$PYTHON" "$ROOT/tests/tiny_config.py" "$EXP" "$dir/config.yaml" "$@"
+  "$PYTHON" "$ROOT/tests/tiny_config.py" "$EXP" "$dir/config.yaml" final.seeds_per_job=1 "$@"
   echo "$dir"
 }
 
@@ -100,7 +101,8 @@ echo "== sinfo"; sinfo
 SMALL_NODE=()
 if [ "$SLURM_REAL_MEMORY" -lt 8000 ]; then
   half=$((SLURM_REAL_MEMORY / 2))
-  SMALL_NODE=(--set-resources "train_teacher:mem_mb=$half" "export_logits:mem_mb=$half" "tune_worker:mem_mb=$half" "final:mem_mb=$half")
+  SMALL_NODE=(--set-resources "train_teacher:mem_mb=$half" "export_logits:mem_mb=$half" "tune_worker:mem_mb=$half"
+              "tune:mem_mb=$half" "final_seed0:mem_mb=$half" "final_seed1:mem_mb=$half")
   echo "small node: mem_mb of the training rules set to $half"
 fi
 
@@ -128,7 +130,7 @@ submitted=$(slurm_submitted_jobs)
 steps=$(grep -oE "[0-9]+ of [0-9]+ steps \(100%\) done" "$SLURM_RUN/snakemake.1.log" | tail -n 1 | cut -d' ' -f1)
 local_jobs=$(grep -cE "^localrule " "$SLURM_RUN/snakemake.1.log" || true)
 echo "jobs through sbatch: $submitted (slurmctld log), $sbatch_calls sbatch calls (snakemake), $slurm_logs SLURM job logs;" \
-  "snakemake steps: $steps, of which $local_jobs on the submit host (rule all, opening and closing each study)"
+  "snakemake steps: $steps, of which $local_jobs on the submit host (rule all)"
 if [ "$submitted" != "$sbatch_calls" ] || [ "$submitted" != "$slurm_logs" ] || [ "$submitted" != $((steps - local_jobs)) ]; then
   echo "FAIL: sbatch counts disagree" >&2; exit 1
 fi
@@ -156,7 +158,7 @@ if [[ " $PARTS " == *" 2 "* ]]; then
   # to be killed between its 2nd and 6th trial) and two workers. Only its study runs: the teacher, logits
   # and tracking store of part 1 are reused, since their config sections did not change.
   N_TRIALS=6
-  "$PYTHON" "$ROOT/tests/tiny_config.py" "$EXP" "$SLURM_RUN/config.yaml" "methods={ce: null, kl: null, renyi-a0.5: null, renyi-a2: null}" \
+  "$PYTHON" "$ROOT/tests/tiny_config.py" "$EXP" "$SLURM_RUN/config.yaml" final.seeds_per_job=1 "methods={ce: null, kl: null, renyi-a0.5: null, renyi-a2: null}" \
     tuning.n_trials=$N_TRIALS tuning.epochs=20 tuning.pruner.name=none tuning.workers_per_study=2
   CURRENT=$SLURM_RUN
   TARGET="results/$EXP/tune/renyi-a2/best.json"
