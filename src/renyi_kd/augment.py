@@ -3,7 +3,8 @@
 No generator state is used: the crop and flip of image ``i`` come from a counter-based hash of
 ``(seed, epoch, i, view)`` (murmur3's 32-bit finaliser, chained over the words), computed with integer tensor
 operations that give the same bits on every device. So an image gets the same augmentation in whatever batch,
-order or process it is drawn, on CPU or GPU. Augmentations work on a batch ``[B, C, H, W]`` of stored pixels
+order or process it is drawn, on CPU or GPU. An augmentation draws its random parameters from the keys of the
+images (for a whole epoch at once, if wanted) and applies them to a batch ``[B, C, H, W]`` of stored pixels
 (uint8 or float) before normalisation; ``fill`` is the stored value of a black pixel.
 
 Registered augmentations (:data:`AUGMENTATIONS`):
@@ -35,14 +36,17 @@ __all__ = [
     "AUGMENTATIONS",
     "Augmentation",
     "AugmentPolicy",
+    "Params",
     "augment",
+    "draw",
     "draw_keys",
     "pick_view",
     "register_augmentation",
+    "take",
 ]
 
 Fill = float | Sequence[float]
-Augmentation = Callable[[Tensor, Tensor, Fill], Tensor]  # (images, per-image keys, fill) -> images
+Params = dict[str, Tensor]  # an augmentation's random parameters, one row per image
 
 _MASK = 0xFFFFFFFF
 # Stream words keep the draws of augmentations apart from the draws that pick views.
@@ -56,19 +60,25 @@ RESIZED_CROP_TRIES = 10
 # CPU and GPU libraries, which could round a crop side differently; table lookups cannot.
 _RATIO_LEVELS = 1024
 
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """One registered augmentation: ``draw`` turns per-image keys into random parameters for images of a given
+    height and width; ``apply`` uses them on a batch of stored images."""
+
+    draw: Callable[[Tensor, int, int], Params]
+    apply: Callable[[Tensor, Params, Fill], Tensor]
+
+
 AUGMENTATIONS: dict[str, Augmentation] = {}
 
 
-def register_augmentation(name: str) -> Callable[[Augmentation], Augmentation]:
-    """Decorator: add an augmentation under ``name`` (a new one is one function plus this line)."""
-
-    def add(fn: Augmentation) -> Augmentation:
-        if name in AUGMENTATIONS:
-            raise ValueError(f"augmentation {name!r} is already registered")
-        AUGMENTATIONS[name] = fn
-        return fn
-
-    return add
+def register_augmentation(name: str, augmentation: Augmentation) -> None:
+    """Add an augmentation under ``name``: a new one is a draw and an apply function plus this call."""
+    if name in AUGMENTATIONS:
+        raise ValueError(f"augmentation {name!r} is already registered")
+    AUGMENTATIONS[name] = augmentation
 
 
 # --- the counter-based hash -----------------------------------------------------------------------------------
@@ -128,27 +138,7 @@ def pick_view(indices: Tensor, *, seed: int, epoch: int, views: int) -> Tensor:
     return _combine(_prefix(_PICK_STREAM, seed, epoch), indices.long()) % views
 
 
-# --- augmentations -------------------------------------------------------------------------------------------
-
-
-def augment(
-    images: Tensor, indices: Tensor, *, name: str, seed: int, epoch: int, view: int | Tensor = 0, fill: Fill = 0.0
-) -> Tensor:
-    """Augmentation ``name`` of a batch ``[B, C, H, W]`` whose dataset indices are ``indices`` ``[B]``.
-
-    Image ``indices[b]`` gets the draw ``(seed, epoch, indices[b], view)`` (``view``: one int, or one per image).
-    """
-    if name not in AUGMENTATIONS:
-        raise ValueError(f"unknown augmentation {name!r}; choose one of {', '.join(AUGMENTATIONS)}")
-    if images.ndim != 4 or len(indices) != len(images):
-        raise ValueError(f"need images [B, C, H, W] and B indices, got {tuple(images.shape)} and {len(indices)}")
-    keys = draw_keys(indices.to(images.device), seed=seed, epoch=epoch, view=view)
-    return AUGMENTATIONS[name](images, keys, fill)
-
-
-@register_augmentation("none")
-def _identity(images: Tensor, keys: Tensor, fill: Fill) -> Tensor:
-    return images
+# --- augmentations: random parameters drawn from keys, then applied to a batch --------------------------------
 
 
 def _flips(keys: Tensor, draw: int) -> Tensor:
@@ -156,29 +146,37 @@ def _flips(keys: Tensor, draw: int) -> Tensor:
     return (_bits(keys, draw) & 1).bool()
 
 
+@lru_cache(maxsize=None)
+def _fill_tensor(fill: float | tuple[float, ...], dtype: torch.dtype, device: torch.device) -> Tensor:
+    """``fill`` as ``[1, C or 1, 1, 1]``, made once per device: a host-to-device copy per batch would stall it."""
+    return torch.tensor(fill, dtype=dtype, device=device).reshape(1, -1, 1, 1)
+
+
 def _padded(images: Tensor, padding: int, fill: Fill) -> Tensor:
     """``images`` inside a border of ``padding`` pixels of ``fill`` (one value or one per channel)."""
     b, c, h, w = images.shape
-    value = torch.as_tensor(fill, dtype=images.dtype, device=images.device).reshape(1, -1, 1, 1)
+    value = _fill_tensor(fill if isinstance(fill, (int, float)) else tuple(fill), images.dtype, images.device)
     out = value.expand(b, c, h + 2 * padding, w + 2 * padding).clone()
     out[..., padding : padding + h, padding : padding + w] = images
     return out
 
 
-@register_augmentation("cifar")
-def random_crop_flip(images: Tensor, keys: Tensor, fill: Fill) -> Tensor:
-    """Random ``H x W`` crop of the image padded by :data:`CIFAR_PADDING`, then a horizontal flip with p = 1/2.
-
-    One gather copies the pixels: the flip reverses the crop's columns, as a flip after the crop does.
-    """
-    b, c, h, w = images.shape
-    p = CIFAR_PADDING
-    top, left = _bits(keys, 0) % (2 * p + 1), _bits(keys, 1) % (2 * p + 1)
-    columns = torch.arange(w, device=images.device)
+def crop_flip_draws(keys: Tensor, h: int, w: int) -> Params:
+    """Rows and columns of the padded image that every output row and column copies: a random offset in
+    ``[0, 2 * padding]`` each way; a flip (p = 1/2) reverses the columns, as a flip after the crop does."""
+    span = 2 * CIFAR_PADDING + 1
+    top, left = _bits(keys, 0) % span, _bits(keys, 1) % span
+    columns = torch.arange(w, device=keys.device)
     columns = torch.where(_flips(keys, 2)[:, None], columns.flip(0), columns) + left[:, None]
-    rows = torch.arange(h, device=images.device) + top[:, None]
-    flat = (rows[:, :, None] * (w + 2 * p) + columns[:, None, :]).reshape(b, 1, h * w).expand(b, c, h * w)
-    return _padded(images, p, fill).flatten(2).gather(2, flat).view(b, c, h, w)
+    return {"rows": torch.arange(h, device=keys.device) + top[:, None], "columns": columns}
+
+
+def crop_flip(images: Tensor, params: Params, fill: Fill) -> Tensor:
+    """The ``H x W`` windows of the image padded by :data:`CIFAR_PADDING`: one gather, exact pixel copies."""
+    b, c, h, w = images.shape
+    flat = params["rows"][:, :, None] * (w + 2 * CIFAR_PADDING) + params["columns"][:, None, :]
+    flat = flat.reshape(b, 1, h * w).expand(b, c, h * w)
+    return _padded(images, CIFAR_PADDING, fill).flatten(2).gather(2, flat).view(b, c, h, w)
 
 
 @lru_cache(maxsize=None)
@@ -223,24 +221,63 @@ def resized_crop_boxes(keys: Tensor, h: int, w: int) -> tuple[Tensor, Tensor, Te
     return top, left, crop_h, crop_w
 
 
-@register_augmentation("imagenet")
-def random_resized_crop_flip(images: Tensor, keys: Tensor, fill: Fill) -> Tensor:
-    """Random resized crop (:func:`resized_crop_boxes`) back to ``H x W``, bilinear, then a flip with p = 1/2.
-
-    One affine sampling grid per image does crop, resize and flip at once; the crop lies inside the image, so
-    ``fill`` is never needed. Returns float in the stored value range.
-    """
-    b, c, h, w = images.shape
+def resized_crop_draws(keys: Tensor, h: int, w: int) -> Params:
+    """The affine map (``theta`` ``[B, 2, 3]``, for ``affine_grid``) from output to input coordinates that crops
+    :func:`resized_crop_boxes`'s box, stretches it to ``H x W`` and flips it with p = 1/2."""
     top, left, crop_h, crop_w = (v.double() for v in resized_crop_boxes(keys, h, w))
     sign = 1.0 - 2.0 * _flips(keys, 0).double()
     # Normalised coordinates (align_corners=False): output [-1, 1] spans the crop's outer pixel edges.
-    theta = torch.zeros(b, 2, 3, dtype=torch.float64, device=images.device)
+    theta = torch.zeros(len(keys), 2, 3, dtype=torch.float64, device=keys.device)
     theta[:, 0, 0] = sign * crop_w / w
     theta[:, 0, 2] = (2 * left + crop_w) / w - 1
     theta[:, 1, 1] = crop_h / h
     theta[:, 1, 2] = (2 * top + crop_h) / h - 1
-    grid = F.affine_grid(theta.float(), [b, c, h, w], align_corners=False)
+    return {"theta": theta.float()}
+
+
+def resized_crop(images: Tensor, params: Params, fill: Fill) -> Tensor:
+    """Bilinear resampling through each image's ``theta``; the crop lies inside the image, so ``fill`` is never
+    needed. Returns float in the stored value range."""
+    grid = F.affine_grid(params["theta"], list(images.shape), align_corners=False)
     return F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+register_augmentation("none", Augmentation(draw=lambda keys, h, w: {}, apply=lambda images, params, fill: images))
+register_augmentation("cifar", Augmentation(draw=crop_flip_draws, apply=crop_flip))
+register_augmentation("imagenet", Augmentation(draw=resized_crop_draws, apply=resized_crop))
+
+
+def _augmentation(name: str) -> Augmentation:
+    if name not in AUGMENTATIONS:
+        raise ValueError(f"unknown augmentation {name!r}; choose one of {', '.join(AUGMENTATIONS)}")
+    return AUGMENTATIONS[name]
+
+
+def draw(
+    name: str, indices: Tensor, *, seed: int, epoch: int, view: int | Tensor = 0, size: tuple[int, int]
+) -> Params:
+    """The random parameters of augmentation ``name`` for images ``indices`` of ``size`` (H, W), drawn from
+    ``(seed, epoch, index, view)`` (``view``: one int, or one per image); they live on ``indices``' device."""
+    return _augmentation(name).draw(draw_keys(indices, seed=seed, epoch=epoch, view=view), *size)
+
+
+def take(params: Params, rows: slice | Tensor) -> Params:
+    """The parameters of some of the images they were drawn for."""
+    return {key: value[rows] for key, value in params.items()}
+
+
+def augment(
+    images: Tensor, indices: Tensor, *, name: str, seed: int, epoch: int, view: int | Tensor = 0, fill: Fill = 0.0
+) -> Tensor:
+    """Augmentation ``name`` of a batch ``[B, C, H, W]`` whose dataset indices are ``indices`` ``[B]``.
+
+    Image ``indices[b]`` gets the draw ``(seed, epoch, indices[b], view)`` (``view``: one int, or one per image).
+    """
+    augmentation = _augmentation(name)
+    if images.ndim != 4 or len(indices) != len(images):
+        raise ValueError(f"need images [B, C, H, W] and B indices, got {tuple(images.shape)} and {len(indices)}")
+    params = draw(name, indices.to(images.device), seed=seed, epoch=epoch, view=view, size=images.shape[-2:])
+    return augmentation.apply(images, params, fill)
 
 
 # --- what a training item looks like in each epoch -----------------------------------------------------------
@@ -252,6 +289,8 @@ class AugmentPolicy:
 
     ``views=None``: a fresh draw ``(seed, epoch, image)`` every epoch. ``views=K``: image ``i`` shows one of K
     fixed views, view ``v`` being the draw ``(view_seed, 0, i, v)``, chosen in each epoch by :func:`pick_view`.
+    A batch source draws the parameters of a whole epoch at once (:meth:`draws`) and applies them per batch
+    (:meth:`apply`), so hashing costs a few operations per epoch, not per batch.
     """
 
     name: str = "none"
@@ -259,14 +298,9 @@ class AugmentPolicy:
     view_seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.name not in AUGMENTATIONS:
-            raise ValueError(f"unknown augmentation {self.name!r}; choose one of {', '.join(AUGMENTATIONS)}")
+        _augmentation(self.name)
         if self.views is not None and self.views < 1:
             raise ValueError(f"views must be None or at least 1, got {self.views}")
-
-    def view(self, images: Tensor, indices: Tensor, view: int | Tensor, *, fill: Fill = 0.0) -> Tensor:
-        """Fixed view ``view`` of each image: what the teacher-logit export computes once per view."""
-        return augment(images, indices, name=self.name, seed=self.view_seed, epoch=0, view=view, fill=fill)
 
     def views_of(self, indices: Tensor, *, seed: int, epoch: int) -> Tensor:
         """The fixed view each image shows in ``epoch`` of a run with ``seed`` (also to look up its logits)."""
@@ -274,8 +308,21 @@ class AugmentPolicy:
             raise ValueError("this policy draws fresh augmentations; it has no fixed views")
         return pick_view(indices, seed=seed, epoch=epoch, views=self.views)
 
+    def draws(self, indices: Tensor, *, seed: int, epoch: int, size: tuple[int, int]) -> Params:
+        """The parameters of images ``indices`` (of ``size`` H, W) in ``epoch`` of a run with ``seed``."""
+        if self.views is None:
+            return draw(self.name, indices, seed=seed, epoch=epoch, size=size)
+        views = self.views_of(indices, seed=seed, epoch=epoch)
+        return draw(self.name, indices, seed=self.view_seed, epoch=0, view=views, size=size)
+
+    def apply(self, images: Tensor, params: Params, *, fill: Fill = 0.0) -> Tensor:
+        return AUGMENTATIONS[self.name].apply(images, params, fill)
+
+    def view(self, images: Tensor, indices: Tensor, view: int | Tensor, *, fill: Fill = 0.0) -> Tensor:
+        """Fixed view ``view`` of each image: what the teacher-logit export computes once per view."""
+        return augment(images, indices, name=self.name, seed=self.view_seed, epoch=0, view=view, fill=fill)
+
     def __call__(self, images: Tensor, indices: Tensor, *, seed: int, epoch: int, fill: Fill = 0.0) -> Tensor:
         """The training batch of ``epoch`` for a run with ``seed``."""
-        if self.views is None:
-            return augment(images, indices, name=self.name, seed=seed, epoch=epoch, fill=fill)
-        return self.view(images, indices, self.views_of(indices, seed=seed, epoch=epoch), fill=fill)
+        params = self.draws(indices.to(images.device), seed=seed, epoch=epoch, size=images.shape[-2:])
+        return self.apply(images, params, fill=fill)

@@ -12,7 +12,8 @@ models mdistiller reuses; all have a 3x3 stride-1 stem and end in a global avera
 
 Names are the published ones, except where timm already holds the name: timm's ``vgg11``-``vgg19`` are the
 ImageNet VGGs, so the CIFAR VGG family is registered with a ``_cifar`` suffix (``vgg8_cifar``, ``vgg13_cifar``).
-Importing this module (``import renyi_kd.models`` does) registers them; ``timm.create_model(name,
+:data:`ARCHITECTURES` is the registry: a new model is one record there. Importing this module
+(``import renyi_kd.models`` does) registers them; ``timm.create_model(name,
 num_classes=..., in_chans=...)`` builds them, with 100 classes by default (CIFAR-100), and
 ``timm.list_models(module="cifar_models")`` lists them.
 """
@@ -20,6 +21,7 @@ num_classes=..., in_chans=...)`` builds them, with 100 classes by default (CIFAR
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch.nn.functional as F
@@ -28,7 +30,7 @@ from timm.models import build_model_with_cfg, generate_default_cfgs, register_mo
 from timm.models.resnet import BasicBlock, downsample_conv
 from torch import Tensor, nn
 
-__all__ = ["CifarNet", "CifarResNet", "WideResNet", "CifarVGG"]
+__all__ = ["ARCHITECTURES", "Architecture", "CifarNet", "CifarResNet", "CifarVGG", "WideResNet"]
 
 
 class CifarNet(nn.Module):
@@ -191,85 +193,51 @@ def _small_normal(fc: nn.Linear) -> None:
     nn.init.zeros_(fc.bias)
 
 
-def _cfg(first_conv: str = "conv1") -> dict[str, Any]:
-    """No weights to download; what timm needs to adapt a local weights file (first conv, classifier)."""
-    return {"num_classes": 100, "input_size": (3, 32, 32), "first_conv": first_conv, "classifier": "fc"}
+@dataclass(frozen=True)
+class Architecture:
+    """One registered model: its class, the class's arguments and its first convolution (for timm to adapt a
+    weights file to other input channels)."""
+
+    cls: type[CifarNet]
+    args: dict[str, Any]
+    first_conv: str = "conv1"
 
 
+_RESNET, _RESNET_X4 = (16, 16, 32, 64), (32, 64, 128, 256)
+ARCHITECTURES = {
+    "resnet20": Architecture(CifarResNet, {"depth": 20, "widths": _RESNET}),
+    "resnet32": Architecture(CifarResNet, {"depth": 32, "widths": _RESNET}),
+    "resnet56": Architecture(CifarResNet, {"depth": 56, "widths": _RESNET}),
+    "resnet110": Architecture(CifarResNet, {"depth": 110, "widths": _RESNET}),
+    "resnet8x4": Architecture(CifarResNet, {"depth": 8, "widths": _RESNET_X4}),
+    "resnet32x4": Architecture(CifarResNet, {"depth": 32, "widths": _RESNET_X4}),
+    "wrn_16_2": Architecture(WideResNet, {"depth": 16, "widen_factor": 2}),
+    "wrn_40_1": Architecture(WideResNet, {"depth": 40, "widen_factor": 1}),
+    "wrn_40_2": Architecture(WideResNet, {"depth": 40, "widen_factor": 2}),
+    "vgg8_cifar": Architecture(CifarVGG, {"blocks": VGG_BLOCKS["S"]}, "block0.0"),
+    "vgg13_cifar": Architecture(CifarVGG, {"blocks": VGG_BLOCKS["B"]}, "block0.0"),
+}
+
+# No weights to download: what timm needs to adapt a local weights file (first conv, classifier).
 default_cfgs = generate_default_cfgs(
     {
-        **{name: _cfg() for name in ("resnet20", "resnet32", "resnet56", "resnet110", "resnet8x4", "resnet32x4")},
-        **{name: _cfg() for name in ("wrn_16_2", "wrn_40_1", "wrn_40_2")},
-        **{name: _cfg("block0.0") for name in ("vgg8_cifar", "vgg13_cifar")},
+        name: {"num_classes": 100, "input_size": (3, 32, 32), "first_conv": arch.first_conv, "classifier": "fc"}
+        for name, arch in ARCHITECTURES.items()
     }
 )
 
 
-def _create(cls: type[CifarNet], variant: str, pretrained: bool, **kwargs: Any) -> CifarNet:
-    return build_model_with_cfg(cls, variant, pretrained, **kwargs)
+def _entrypoint(name: str, arch: Architecture) -> Callable[..., CifarNet]:
+    """A timm model entrypoint named ``name`` (timm registers an entrypoint under its ``__name__``)."""
+
+    def create(pretrained: bool = False, **kwargs: Any) -> CifarNet:
+        return build_model_with_cfg(arch.cls, name, pretrained, **arch.args, **kwargs)
+
+    create.__name__ = create.__qualname__ = name
+    create.__module__ = __name__
+    create.__doc__ = f"{name}: {arch.cls.__name__}({', '.join(f'{k}={v}' for k, v in arch.args.items())})"
+    return create
 
 
-@register_model
-def resnet20(pretrained: bool = False, **kwargs: Any) -> CifarResNet:
-    """ResNet-20 for CIFAR (0.28M parameters at 100 classes)."""
-    return _create(CifarResNet, "resnet20", pretrained, depth=20, widths=(16, 16, 32, 64), **kwargs)
-
-
-@register_model
-def resnet32(pretrained: bool = False, **kwargs: Any) -> CifarResNet:
-    """ResNet-32 for CIFAR (0.47M)."""
-    return _create(CifarResNet, "resnet32", pretrained, depth=32, widths=(16, 16, 32, 64), **kwargs)
-
-
-@register_model
-def resnet56(pretrained: bool = False, **kwargs: Any) -> CifarResNet:
-    """ResNet-56 for CIFAR (0.86M)."""
-    return _create(CifarResNet, "resnet56", pretrained, depth=56, widths=(16, 16, 32, 64), **kwargs)
-
-
-@register_model
-def resnet110(pretrained: bool = False, **kwargs: Any) -> CifarResNet:
-    """ResNet-110 for CIFAR (1.74M)."""
-    return _create(CifarResNet, "resnet110", pretrained, depth=110, widths=(16, 16, 32, 64), **kwargs)
-
-
-@register_model
-def resnet8x4(pretrained: bool = False, **kwargs: Any) -> CifarResNet:
-    """ResNet-8 with four times the widths (1.23M)."""
-    return _create(CifarResNet, "resnet8x4", pretrained, depth=8, widths=(32, 64, 128, 256), **kwargs)
-
-
-@register_model
-def resnet32x4(pretrained: bool = False, **kwargs: Any) -> CifarResNet:
-    """ResNet-32 with four times the widths (7.43M)."""
-    return _create(CifarResNet, "resnet32x4", pretrained, depth=32, widths=(32, 64, 128, 256), **kwargs)
-
-
-@register_model
-def wrn_16_2(pretrained: bool = False, **kwargs: Any) -> WideResNet:
-    """WRN-16-2 (0.70M)."""
-    return _create(WideResNet, "wrn_16_2", pretrained, depth=16, widen_factor=2, **kwargs)
-
-
-@register_model
-def wrn_40_1(pretrained: bool = False, **kwargs: Any) -> WideResNet:
-    """WRN-40-1 (0.57M)."""
-    return _create(WideResNet, "wrn_40_1", pretrained, depth=40, widen_factor=1, **kwargs)
-
-
-@register_model
-def wrn_40_2(pretrained: bool = False, **kwargs: Any) -> WideResNet:
-    """WRN-40-2 (2.26M)."""
-    return _create(WideResNet, "wrn_40_2", pretrained, depth=40, widen_factor=2, **kwargs)
-
-
-@register_model
-def vgg8_cifar(pretrained: bool = False, **kwargs: Any) -> CifarVGG:
-    """RepDistiller's vgg8 (VGG-8 with batch norm, 3.96M)."""
-    return _create(CifarVGG, "vgg8_cifar", pretrained, blocks=VGG_BLOCKS["S"], **kwargs)
-
-
-@register_model
-def vgg13_cifar(pretrained: bool = False, **kwargs: Any) -> CifarVGG:
-    """RepDistiller's vgg13 (VGG-13 with batch norm, 9.46M)."""
-    return _create(CifarVGG, "vgg13_cifar", pretrained, blocks=VGG_BLOCKS["B"], **kwargs)
+for _name, _arch in ARCHITECTURES.items():
+    globals()[_name] = register_model(_entrypoint(_name, _arch))

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import singledispatch
-from typing import Protocol
 
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader
 
-from renyi_kd.augment import AugmentPolicy
+from renyi_kd.augment import AugmentPolicy, take
 from renyi_kd.data import FileImages, ImageData, ImageSource, TensorImages, loader_seed, make_loader
 
 __all__ = ["Batch", "BatchSource", "DeviceTensors", "LoaderBatches", "batch_source", "epoch_order"]
@@ -30,17 +28,18 @@ Batch = tuple[Tensor, Tensor, Tensor]
 def epoch_order(n: int, *, seed: int, epoch: int) -> Tensor:
     """Positions ``0..n-1`` in the order ``make_loader(..., shuffle=True, seed, epoch)`` visits them.
 
-    Drawn by the very sampler and generator a DataLoader uses (the loader draws a worker base seed from the
-    generator before the permutation), so the two orders cannot drift apart; cheap next to an epoch.
+    The same draws from the same generator: a DataLoader's iterator first draws a worker base seed from it, then
+    its RandomSampler draws ``randperm(n)`` (tests/test_device_data.py checks this against make_loader).
     """
-    if n == 0:
-        return torch.zeros(0, dtype=torch.int64)
     generator = torch.Generator().manual_seed(loader_seed(seed, epoch))
-    return next(iter(DataLoader(range(n), batch_size=n, shuffle=True, generator=generator)))
+    torch.empty((), dtype=torch.int64).random_(generator=generator)
+    return torch.randperm(n, generator=generator)
 
 
-class BatchSource(Protocol):
-    """What the training loop iterates over, one epoch at a time."""
+class BatchSource:
+    """What the training loop iterates over, one epoch at a time; subclasses say how a batch is made."""
+
+    size: int  # items in the dataset
 
     def batches(
         self,
@@ -51,10 +50,23 @@ class BatchSource(Protocol):
         seed: int,
         epoch: int = 0,
         augment: AugmentPolicy | None = None,
-    ) -> Iterator[Batch]: ...
+    ) -> Iterator[Batch]:
+        """``(x, y, idx)`` over ``indices``: shuffled as :func:`epoch_order`, else in the order given; training
+        images augmented by ``augment`` (leave it None for validation and test)."""
+        order = torch.as_tensor(indices, dtype=torch.int64).reshape(-1)
+        if len(order) and (order.min() < 0 or order.max() >= self.size):
+            raise IndexError(f"indices must lie in [0, {self.size})")
+        if shuffle:
+            order = order[epoch_order(len(order), seed=seed, epoch=epoch)]
+        return self._batches(order, batch_size, seed, epoch, augment)
+
+    def _batches(
+        self, order: Tensor, batch_size: int, seed: int, epoch: int, augment: AugmentPolicy | None
+    ) -> Iterator[Batch]:
+        raise NotImplementedError
 
 
-class DeviceTensors:
+class DeviceTensors(BatchSource):
     """An in-memory dataset resident on ``device`` as stored; batches are gathered, augmented and normalised there."""
 
     def __init__(self, data: ImageData, device: torch.device | str) -> None:
@@ -62,56 +74,42 @@ class DeviceTensors:
         if not isinstance(images, TensorImages):
             raise TypeError(f"{data.name}: device-resident batches need in-memory images, got {type(images).__name__}")
         self.device = torch.device(device)
+        self.size = len(data)
         self.pixels = images.pixels.to(self.device)
         self.targets = torch.tensor(data.targets, device=self.device)
         self.prepare = images.prepare
         self.fill = images.fill
 
-    def batches(
-        self,
-        indices: Sequence[int],
-        *,
-        batch_size: int,
-        shuffle: bool,
-        seed: int,
-        epoch: int = 0,
-        augment: AugmentPolicy | None = None,
+    def _batches(
+        self, order: Tensor, batch_size: int, seed: int, epoch: int, augment: AugmentPolicy | None
     ) -> Iterator[Batch]:
-        """``(x, y, idx)`` over ``indices``: shuffled as :func:`epoch_order`, else in the order given."""
-        subset = torch.as_tensor(indices, dtype=torch.int64).reshape(-1)
-        if len(subset) and (subset.min() < 0 or subset.max() >= len(self.targets)):
-            raise IndexError(f"indices must lie in [0, {len(self.targets)})")
-        if shuffle:
-            subset = subset[epoch_order(len(subset), seed=seed, epoch=epoch)]
-        subset = subset.to(self.device)
-        for start in range(0, len(subset), batch_size):
-            idx = subset[start : start + batch_size]
+        order = order.to(self.device)
+        # One draw for the whole epoch: a few dozen operations on all its images instead of on every batch.
+        size = tuple(self.pixels.shape[-2:])
+        params = augment.draws(order, seed=seed, epoch=epoch, size=size) if augment is not None else None
+        for start in range(0, len(order), batch_size):
+            rows = slice(start, start + batch_size)
+            idx = order[rows]
             x = self.pixels[idx]
-            if augment is not None:
-                x = augment(x, idx, seed=seed, epoch=epoch, fill=self.fill)
+            if params is not None:
+                x = augment.apply(x, take(params, rows), fill=self.fill)
             yield (x if self.prepare is None else self.prepare(x)), self.targets[idx], idx
 
 
-class LoaderBatches:
+class LoaderBatches(BatchSource):
     """Items read by :func:`~renyi_kd.data.make_loader` (workers, pinned memory), augmented per batch on ``device``."""
 
     def __init__(self, data: ImageData, device: torch.device | str, num_workers: int = 0) -> None:
         self.data = data
+        self.size = len(data)
         self.device = torch.device(device)
         self.num_workers = num_workers
 
-    def batches(
-        self,
-        indices: Sequence[int],
-        *,
-        batch_size: int,
-        shuffle: bool,
-        seed: int,
-        epoch: int = 0,
-        augment: AugmentPolicy | None = None,
+    def _batches(
+        self, order: Tensor, batch_size: int, seed: int, epoch: int, augment: AugmentPolicy | None
     ) -> Iterator[Batch]:
         loader = make_loader(
-            self.data, indices, batch_size=batch_size, shuffle=shuffle, seed=seed, epoch=epoch,
+            self.data, order.tolist(), batch_size=batch_size, shuffle=False, seed=seed, epoch=epoch,
             num_workers=self.num_workers,
         )
         for x, y, idx in loader:
