@@ -153,10 +153,14 @@ def test_training_shows_exactly_the_exported_views(images) -> None:
         shown = policy(images, indices(), seed=5, epoch=epoch)
         picked = policy.views_of(indices(), seed=5, epoch=epoch)
         assert torch.equal(shown, exported[picked, torch.arange(N)])
+    with pytest.raises(ValueError, match=r"view must lie in \[0, 3\)"):
+        policy.view(images, indices(), 3)
     fresh = AugmentPolicy("cifar")
     assert torch.equal(fresh(images, indices(), seed=5, epoch=1), augment(images, indices(), name="cifar", seed=5, epoch=1))
     with pytest.raises(ValueError, match="no fixed views"):
         fresh.views_of(indices(), seed=0, epoch=0)
+    with pytest.raises(ValueError, match="no fixed views"):
+        fresh.view(images, indices(), 0)
 
 
 def test_bad_names_and_shapes(images) -> None:

@@ -85,6 +85,24 @@ def test_augmented_images_do_not_depend_on_the_batch(cifar, name: str) -> None:
     assert changed > 80  # (cifar: the 1/162 chance of offset 4, 4 without a flip leaves an image as it is)
 
 
+def test_training_batches_show_the_exported_views(cifar) -> None:
+    """Export view v of every image once (shuffle off), then train: each image shows the view picked for its
+    (seed, epoch), pixel for pixel, so a cached view's teacher logits are the logits of what the student sees."""
+    source = batch_source(cifar)
+    policy = AugmentPolicy("cifar", views=4, view_seed=3)
+    exported = [
+        {int(i): x for xs, _, idx in source.batches(range(100), batch_size=32, shuffle=False, seed=0, augment=policy, view=v)
+         for x, i in zip(xs, idx)}
+        for v in range(4)
+    ]
+    for epoch in (0, 5):
+        for xs, _, idx in source.batches(range(100), batch_size=16, shuffle=True, seed=9, epoch=epoch, augment=policy):
+            views = policy.views_of(idx, seed=9, epoch=epoch)
+            assert all(torch.equal(x, exported[int(v)][int(i)]) for x, i, v in zip(xs, idx, views))
+    with pytest.raises(ValueError, match="policy"):
+        source.batches(range(4), batch_size=4, shuffle=False, seed=0, view=1)
+
+
 def test_cifar_augmentation_pads_with_black(cifar) -> None:
     """Padding happens on the stored uint8 pixels, so it is black after normalisation, as in the tables' recipe."""
     source = batch_source(cifar)

@@ -10,7 +10,7 @@ import pytest
 import timm
 import torch
 
-from renyi_kd.models import STEMS, count_parameters, create_model, save_weights
+from renyi_kd.models import STEMS, check_stem, count_parameters, create_model, save_weights
 
 # Parameters at 100 classes as the tables give them (CRD Table 1, in millions).
 PUBLISHED_PARAMS = {
@@ -82,6 +82,10 @@ def test_small_stem_keeps_a_4x4_map_on_32_px(name: str, imagenet_map: int, small
 def test_small_stem_refuses_what_it_cannot_adapt() -> None:
     with pytest.raises(ValueError, match="cannot adapt 'mobilenetv3_small_050'.*ResNet family"):
         create_model("mobilenetv3_small_050", in_chans=3, num_classes=10, stem="small")
+    with pytest.raises(ValueError, match="cannot adapt 'vit_base_patch16_224'"):
+        check_stem("vit_base_patch16_224", "small")  # on the meta device: no 86M parameters allocated
+    for name in ("resnet152", "seresnext26d_32x4d", "wrn_40_2"):
+        check_stem(name, "small")
     with pytest.raises(ValueError, match="unknown stem 'tiny'.*imagenet, small"):
         create_model("resnet18", in_chans=3, num_classes=10, stem="tiny")
     assert set(STEMS) == {"imagenet", "small"}

@@ -304,25 +304,40 @@ class AugmentPolicy:
 
     def views_of(self, indices: Tensor, *, seed: int, epoch: int) -> Tensor:
         """The fixed view each image shows in ``epoch`` of a run with ``seed`` (also to look up its logits)."""
-        if self.views is None:
-            raise ValueError("this policy draws fresh augmentations; it has no fixed views")
-        return pick_view(indices, seed=seed, epoch=epoch, views=self.views)
+        return pick_view(indices, seed=seed, epoch=epoch, views=self._views())
 
-    def draws(self, indices: Tensor, *, seed: int, epoch: int, size: tuple[int, int]) -> Params:
-        """The parameters of images ``indices`` (of ``size`` H, W) in ``epoch`` of a run with ``seed``."""
+    def draws(
+        self, indices: Tensor, *, seed: int, epoch: int, size: tuple[int, int], view: int | None = None
+    ) -> Params:
+        """The parameters of images ``indices`` (of ``size`` H, W) in ``epoch`` of a run with ``seed``; with
+        ``view`` (the export), fixed view ``view`` of every image instead, whatever the seed and epoch."""
+        if view is not None:
+            if not 0 <= view < self._views():
+                raise ValueError(f"view must lie in [0, {self.views}), got {view}")
+            return self._fixed(indices, view, size)
         if self.views is None:
             return draw(self.name, indices, seed=seed, epoch=epoch, size=size)
-        views = self.views_of(indices, seed=seed, epoch=epoch)
-        return draw(self.name, indices, seed=self.view_seed, epoch=0, view=views, size=size)
+        return self._fixed(indices, self.views_of(indices, seed=seed, epoch=epoch), size)
 
     def apply(self, images: Tensor, params: Params, *, fill: Fill = 0.0) -> Tensor:
         return AUGMENTATIONS[self.name].apply(images, params, fill)
 
-    def view(self, images: Tensor, indices: Tensor, view: int | Tensor, *, fill: Fill = 0.0) -> Tensor:
-        """Fixed view ``view`` of each image: what the teacher-logit export computes once per view."""
-        return augment(images, indices, name=self.name, seed=self.view_seed, epoch=0, view=view, fill=fill)
+    def view(self, images: Tensor, indices: Tensor, view: int, *, fill: Fill = 0.0) -> Tensor:
+        """Fixed view ``view`` of each image of a batch: what the teacher-logit export computes once per view."""
+        return self(images, indices, seed=0, epoch=0, view=view, fill=fill)
 
-    def __call__(self, images: Tensor, indices: Tensor, *, seed: int, epoch: int, fill: Fill = 0.0) -> Tensor:
-        """The training batch of ``epoch`` for a run with ``seed``."""
-        params = self.draws(indices.to(images.device), seed=seed, epoch=epoch, size=images.shape[-2:])
+    def __call__(
+        self, images: Tensor, indices: Tensor, *, seed: int, epoch: int, view: int | None = None, fill: Fill = 0.0
+    ) -> Tensor:
+        """The training batch of ``epoch`` for a run with ``seed`` (or fixed view ``view``, see :meth:`draws`)."""
+        params = self.draws(indices.to(images.device), seed=seed, epoch=epoch, size=images.shape[-2:], view=view)
         return self.apply(images, params, fill=fill)
+
+    def _views(self) -> int:
+        if self.views is None:
+            raise ValueError("this policy draws fresh augmentations; it has no fixed views")
+        return self.views
+
+    def _fixed(self, indices: Tensor, view: int | Tensor, size: tuple[int, int]) -> Params:
+        """Fixed view ``view`` (one, or one per image) is the draw ``(view_seed, epoch 0, image, view)``."""
+        return draw(self.name, indices, seed=self.view_seed, epoch=0, view=view, size=size)

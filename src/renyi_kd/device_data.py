@@ -50,18 +50,22 @@ class BatchSource:
         seed: int,
         epoch: int = 0,
         augment: AugmentPolicy | None = None,
+        view: int | None = None,
     ) -> Iterator[Batch]:
         """``(x, y, idx)`` over ``indices``: shuffled as :func:`epoch_order`, else in the order given; training
-        images augmented by ``augment`` (leave it None for validation and test)."""
+        images augmented by ``augment`` (leave it None for validation and test), or showing its fixed view
+        ``view`` (the teacher-logit export of that view)."""
         order = torch.as_tensor(indices, dtype=torch.int64).reshape(-1)
         if len(order) and (order.min() < 0 or order.max() >= self.size):
             raise IndexError(f"indices must lie in [0, {self.size})")
         if shuffle:
             order = order[epoch_order(len(order), seed=seed, epoch=epoch)]
-        return self._batches(order, batch_size, seed, epoch, augment)
+        if view is not None and augment is None:
+            raise ValueError("a fixed view needs the augmentation policy that defines it")
+        return self._batches(order, batch_size, seed, epoch, augment, view)
 
     def _batches(
-        self, order: Tensor, batch_size: int, seed: int, epoch: int, augment: AugmentPolicy | None
+        self, order: Tensor, batch_size: int, seed: int, epoch: int, augment: AugmentPolicy | None, view: int | None
     ) -> Iterator[Batch]:
         raise NotImplementedError
 
@@ -81,12 +85,12 @@ class DeviceTensors(BatchSource):
         self.fill = images.fill
 
     def _batches(
-        self, order: Tensor, batch_size: int, seed: int, epoch: int, augment: AugmentPolicy | None
+        self, order: Tensor, batch_size: int, seed: int, epoch: int, augment: AugmentPolicy | None, view: int | None
     ) -> Iterator[Batch]:
         order = order.to(self.device)
         # One draw for the whole epoch: a few dozen operations on all its images instead of on every batch.
         size = tuple(self.pixels.shape[-2:])
-        params = augment.draws(order, seed=seed, epoch=epoch, size=size) if augment is not None else None
+        params = augment.draws(order, seed=seed, epoch=epoch, size=size, view=view) if augment is not None else None
         for start in range(0, len(order), batch_size):
             rows = slice(start, start + batch_size)
             idx = order[rows]
@@ -106,7 +110,7 @@ class LoaderBatches(BatchSource):
         self.num_workers = num_workers
 
     def _batches(
-        self, order: Tensor, batch_size: int, seed: int, epoch: int, augment: AugmentPolicy | None
+        self, order: Tensor, batch_size: int, seed: int, epoch: int, augment: AugmentPolicy | None, view: int | None
     ) -> Iterator[Batch]:
         loader = make_loader(
             self.data, order.tolist(), batch_size=batch_size, shuffle=False, seed=seed, epoch=epoch,
@@ -115,7 +119,7 @@ class LoaderBatches(BatchSource):
         for x, y, idx in loader:
             x, y, idx = (t.to(self.device, non_blocking=True) for t in (x, y, idx))
             if augment is not None:
-                x = augment(x, idx, seed=seed, epoch=epoch, fill=self.data.images.fill)
+                x = augment(x, idx, seed=seed, epoch=epoch, view=view, fill=self.data.images.fill)
             yield x, y, idx
 
 

@@ -93,6 +93,13 @@ def create_model(
     return model
 
 
+def check_stem(name: str, stem: str) -> None:
+    """Raise ``ValueError`` if :func:`create_model` cannot give model ``name`` the stem ``stem``; the model is
+    built on the meta device, so checking a config costs no memory and little time."""
+    with torch.device("meta"):
+        create_model(name, in_chans=3, num_classes=10, stem=stem)
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of parameters (trainable or not; buffers are not parameters)."""
     return sum(p.numel() for p in model.parameters())
