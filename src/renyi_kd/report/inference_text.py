@@ -150,7 +150,8 @@ def budget_paragraph(budget: pd.DataFrame, ranking: dict | None, objective: str,
     if budget.empty:
         return None
     label, scale = objective_axis(objective)
-    unit = " %" if scale == 100 else ""
+    label = label.replace(" (%)", "")
+    unit = "%" if scale == 100 else ""
     k_max = int(budget.groupby("method")["k"].max().min())
     ends = []
     for k in sorted({1, k_max}):
