@@ -2,19 +2,35 @@
 
 A job that is rerun after a kill resumes its own unfinished run instead of leaving it RUNNING beside a
 duplicate; a finished run that is recomputed (its inputs changed) is tagged superseded, not deleted.
+Every run that trains logs the splits it reads as MLflow dataset inputs (the UI's Dataset column), and the
+experiment's ``report`` run holds the report's files and its tested comparisons.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from renyi_kd import paths
+
+if TYPE_CHECKING:
+    from renyi_kd.prepare import Prepared
 
 JOB_TAG = "renyi_kd.job"
 SUPERSEDED_TAG = "renyi_kd.superseded"
 DEFAULT_STORE = "mlflow.db"
+# MLflow 3 opens an experiment on its GenAI overview (traces) unless this tag says it holds training runs.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+TRAINING_RUNS = "custom_model_development"
+DIGEST_CHARS = 16  # of the data fingerprint, as a dataset digest (MLflow stores at most 36 characters)
+# Columns of tables/comparisons.csv logged as metrics of the report run, one per tested comparison.
+COMPARISON_NUMBERS = ("diff", "ci_low", "ci_high", "p_adjusted")
 
 
 def tracking_uri(configured: str | None, results_dir: str | Path) -> str:
@@ -47,13 +63,16 @@ def connect(uri: str, experiment: str):
 
 
 def init_tracking(uri: str, experiment: str, artifact_root: str | Path | None) -> str:
-    """Create the store (schema migration) and the experiment once, before parallel jobs start."""
+    """Create the store (schema migration) and the experiment once, before parallel jobs start. The experiment
+    is marked as one of training runs (also an existing one that lacks the mark), so the UI opens on its runs."""
     client = _client(uri)
     found = client.get_experiment_by_name(experiment)
-    if found is not None:
-        return found.experiment_id
-    location = Path(artifact_root).resolve().as_uri() if artifact_root and uri.startswith("sqlite") else None
-    return client.create_experiment(experiment, artifact_location=location)
+    if found is None:
+        location = Path(artifact_root).resolve().as_uri() if artifact_root and uri.startswith("sqlite") else None
+        return client.create_experiment(experiment, artifact_location=location, tags={EXPERIMENT_KIND_TAG: TRAINING_RUNS})
+    if EXPERIMENT_KIND_TAG not in found.tags:
+        client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, TRAINING_RUNS)
+    return found.experiment_id
 
 
 def _stringify(params: dict[str, Any]) -> dict[str, str]:
@@ -140,3 +159,40 @@ def log_epoch(record: dict[str, float]) -> None:
 
     step = int(record["epoch"])
     mlflow.log_metrics({k: float(v) for k, v in record.items() if k != "epoch"}, step=step)
+
+
+def log_data(prepared: Prepared, splits: Iterable[str], root: str | None) -> None:
+    """The ``splits`` the active run reads, each an MLflow dataset input ``{data}/{split}``: its image indices
+    and labels (the profile gives the size), the data fingerprint as digest, the split as context, and the
+    data's ``root`` as source (none: the code that made the data, e.g. scikit-learn's digits)."""
+    import mlflow
+    import numpy as np
+
+    for split in splits:
+        indices = np.asarray(prepared.splits[split], dtype=np.int64)
+        dataset = mlflow.data.from_numpy(
+            {"index": indices}, targets={"label": np.asarray(prepared.data.targets)[indices]}, source=root,
+            name=f"{prepared.data.name}/{split}", digest=prepared.fingerprint[:DIGEST_CHARS],
+        )
+        mlflow.log_input(dataset, context=split)
+
+
+def log_report(uri: str, experiment: str, exp_dir: Path) -> str:
+    """The experiment's ``report`` run: the report folder as artifacts and, for every tested comparison of
+    ``tables/comparisons.csv``, ``{number}_{metric}_{method}_vs_{reference}`` metrics (numbers: diff, ci_low,
+    ci_high, p_adjusted) and a ``verdict_...`` tag. Resumed while comparisons.csv is unchanged."""
+    import mlflow
+
+    report = paths.report_dir(exp_dir)
+    comparisons = report / "tables" / "comparisons.csv"
+    key = hashlib.sha256(comparisons.read_bytes()).hexdigest()[:16]
+    with open(comparisons, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with job_run(uri, experiment, "report", params={"key": key}, tags={"role": "report"}) as run:
+        for row in rows:
+            name = f"{row['metric']}_{row['method']}_vs_{row['reference']}"
+            numbers = {f"{field}_{name}": float(row[field]) for field in COMPARISON_NUMBERS if row[field] != ""}
+            mlflow.log_metrics({k: v for k, v in numbers.items() if math.isfinite(v)})
+            mlflow.set_tag(f"verdict_{name}", row["verdict"])
+        mlflow.log_artifacts(str(report))
+    return run.info.run_id
