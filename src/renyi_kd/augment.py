@@ -61,7 +61,6 @@ RESIZED_CROP_TRIES = 10
 _RATIO_LEVELS = 1024
 
 
-
 @dataclass(frozen=True)
 class Augmentation:
     """One registered augmentation: ``draw`` turns per-image keys into random parameters for images of a given
@@ -121,14 +120,14 @@ def draw_keys(indices: Tensor, *, seed: int, epoch: int, view: int | Tensor = 0)
     return _combine(keys, view)
 
 
-def _bits(keys: Tensor, draw: int | Tensor) -> Tensor:
-    """The ``draw``-th independent 32-bit random word of every key (``draw`` broadcasts against ``keys``)."""
-    return _combine(keys, draw)
+def _bits(keys: Tensor, number: int | Tensor) -> Tensor:
+    """The ``number``-th independent 32-bit random word of every key (``number`` broadcasts against ``keys``)."""
+    return _combine(keys, number)
 
 
-def _uniform(keys: Tensor, draw: int | Tensor) -> Tensor:
+def _uniform(keys: Tensor, number: int | Tensor) -> Tensor:
     """Uniform in [0, 1) from 24 random bits, float64: exact, so equal on every device."""
-    return (_bits(keys, draw) >> 8).double() * 2.0**-24
+    return (_bits(keys, number) >> 8).double() * 2.0**-24
 
 
 def pick_view(indices: Tensor, *, seed: int, epoch: int, views: int) -> Tensor:
@@ -141,9 +140,9 @@ def pick_view(indices: Tensor, *, seed: int, epoch: int, views: int) -> Tensor:
 # --- augmentations: random parameters drawn from keys, then applied to a batch --------------------------------
 
 
-def _flips(keys: Tensor, draw: int) -> Tensor:
+def _flips(keys: Tensor, number: int) -> Tensor:
     """Flip or not, with p = 1/2."""
-    return (_bits(keys, draw) & 1).bool()
+    return (_bits(keys, number) & 1).bool()
 
 
 @lru_cache(maxsize=None)
