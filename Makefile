@@ -12,8 +12,20 @@ CORES  ?= 2
 SNAKEMAKE_ARGS ?=
 
 TEX_PACKAGES := texlive-latex-base texlive-latex-recommended
+BROWSER_PACKAGES := chromium chromium-driver
+DASHBOARD_PORT ?= 8080
+# The experiment config.yaml names (read when a recipe runs, after setup).
+EXPERIMENT = $(shell $(BIN)/python -c "import yaml; print(yaml.safe_load(open('config.yaml'))['experiment'])")
 
-.PHONY: setup tex run test bench ui clean-results test-slurm
+# $(call apt_install,COMMANDS,PACKAGES,TEST): Debian packages for a test unless COMMANDS exist (needs root and apt).
+define apt_install
+@(for command in $(1); do command -v $$command >/dev/null || exit 1; done) || { [ "$$(id -u)" = 0 ] \
+  && command -v apt-get >/dev/null && apt-get update -qq \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2) >/dev/null; } \
+  || echo "$(2) could not be installed (needs root and apt): the $(3) will be skipped"
+endef
+
+.PHONY: setup tex browser run test bench ui dashboard report clean-results test-slurm
 
 setup: $(STAMP)
 
@@ -25,9 +37,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 # pdflatex for the test that compiles the generated .tex tables (Debian packages; needs root and apt).
 tex:
-	@command -v pdflatex >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; } \
-	  || echo "pdflatex could not be installed (needs root and apt): the LaTeX compile test will be skipped"
+	$(call apt_install,pdflatex,$(TEX_PACKAGES),LaTeX compile test)
+
+# Debian's Chromium and ChromeDriver for the browser test (tests/test_browser.py; needs root and apt).
+browser:
+	$(call apt_install,chromium chromedriver,$(BROWSER_PACKAGES),browser test)
 
 # A lock left by a killed run is cleared first (never one of a live run: recover_lock.py refuses and says why).
 run: setup
@@ -36,7 +50,7 @@ run: setup
 	@$(BIN)/python -c "import yaml; e = yaml.safe_load(open('config.yaml'))['experiment']; \
 	  print(f'\nMain table: results/{e}/report/tables/main.md\nReport:     results/{e}/report/report.md\nRuns:       make ui')"
 
-test: setup tex
+test: setup tex browser
 	$(BIN)/python -m pytest
 
 # Speed and memory (never timed tests): the loss against F.kl_div, the data path, the last workflow run.
@@ -45,6 +59,15 @@ bench: setup
 
 ui: setup
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///results/mlflow.db --host 127.0.0.1 --port 5000
+
+# Every tuning study of the experiment in optuna-dashboard (the journals as a snapshot; see README "Tracking").
+dashboard: setup
+	$(BIN)/python -m renyi_kd.dashboard --config config.yaml --host 127.0.0.1 --port $(DASHBOARD_PORT)
+
+# The HTML report of the last run: the report's tables and figures with their captions (workflow/report/).
+report: setup
+	$(BIN)/snakemake --report results/$(EXPERIMENT)/report/report.html $(SNAKEMAKE_ARGS)
+	@echo "HTML report: results/$(EXPERIMENT)/report/report.html"
 
 clean-results:
 	rm -rf results/*/ results/mlflow.db results/mlartifacts .snakemake
