@@ -110,9 +110,11 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     from renyi_kd.report import build_report
+    from renyi_kd.tracking import log_report
 
     config = _config(args.config)
     log.info("report: %s", build_report(args.exp_dir, methods=list(config["methods"]), settings=config["report"]))
+    log_report(_uri(config, args.exp_dir), config["experiment"], args.exp_dir)  # the experiment's report run
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from renyi_kd.models import count_parameters, create_model
 from renyi_kd.predictions import save_predictions
 from renyi_kd.prepare import Prepared, open_prepared
 from renyi_kd.runtime import Runtime, seed_everything
-from renyi_kd.tracking import job_run, log_epoch
+from renyi_kd.tracking import job_run, log_data, log_epoch
 from renyi_kd.train import EpochCallback, FitSpec, fit, predict, training_seconds
 
 log = logging.getLogger("renyi_kd.student")
@@ -137,6 +137,7 @@ def _final_run(setup: StudentSetup, exp_dir: Path, study: str, method: Method, s
               "key": setup.run_key(method, hp, seed)}
     tags = {"role": "final", "method": method.name, "alpha": str(method.alpha), "seed": str(seed), "repeat": str(repeat)}
     with job_run(tracking_uri, config["experiment"], f"final/{study}/seed{seed}", params=params, tags=tags):
+        log_data(setup.prepared, ("transfer", "val", "test"), config["data"]["root"])  # the UI's Dataset column
         model, history = setup.train(method, hp, seed=seed, on_epoch=log_epoch, state_path=out / "checkpoint.safetensors")
         test_indices = setup.prepared.splits["test"]
         logits, targets = predict(model, setup.prepared.data, test_indices, batch_size=config["student"]["batch_size"], runtime=runtime)

@@ -16,7 +16,7 @@ from renyi_kd.metrics import classification_metrics
 from renyi_kd.models import count_parameters, create_model, file_sha256, load_weights, save_weights
 from renyi_kd.prepare import Prepared, open_prepared
 from renyi_kd.runtime import Runtime, seed_everything
-from renyi_kd.tracking import job_run, log_epoch
+from renyi_kd.tracking import job_run, log_data, log_epoch
 from renyi_kd.train import FitSpec, fit, predict, training_seconds
 
 log = logging.getLogger("renyi_kd.teacher")
@@ -43,6 +43,7 @@ def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, track
     params = {"model": section["model"], "dataset": config["data"]["name"], "seed": spec.seed, "epochs": spec.epochs,
               "optimizer": spec.optimizer, "lr": spec.lr, "weight_decay": spec.weight_decay, "batch_size": spec.batch_size}
     with job_run(tracking_uri, config["experiment"], "teacher", params=params, tags={"role": "teacher"}):
+        log_data(prepared, ("train", "val", "test"), config["data"]["root"])  # the UI's Dataset column
         history = fit(
             model, prepared.data, prepared.splits["train"], prepared.splits["val"], DistillationLoss(beta=0.0, temperature=1.0),
             spec=spec, runtime=runtime, state_path=out / "checkpoint.safetensors",
