@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -215,8 +216,8 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, R
     return runs, Replicates(values, 2000, 0), values
 
 
-def _compare(runs: pd.DataFrame, replicates: Replicates, **overrides) -> pd.DataFrame:
-    settings = report_settings(SETTINGS | overrides)
+def _compare(runs: pd.DataFrame, replicates: Replicates) -> pd.DataFrame:
+    settings = report_settings(SETTINGS)
     hypotheses, _ = declare_hypotheses(settings.families[:1], ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2", "js"])
     return compare(runs, hypotheses, settings, replicates)[0]
 
@@ -253,7 +254,7 @@ def test_intervals_are_seeded_and_carry_the_test_sample(synthetic: tuple[pd.Data
     runs, replicates, values = synthetic
     table = _compare(runs, replicates)
     assert table.equals(_compare(runs, Replicates(values, 2000, 0)))
-    reseeded = _compare(runs, Replicates(values, 2000, 7), bootstrap={"seed": 7})
+    reseeded = _compare(runs, Replicates(values, 2000, 7))
     assert reseeded["p"].equals(table["p"]) and not reseeded["ci_low"].equals(table["ci_low"])
     assert (reseeded["ci_low"] - table["ci_low"]).abs().max() < 0.005
     seeds_only = _compare(runs, Replicates({}, 2000, 0))
@@ -278,3 +279,24 @@ def test_runs_pair_by_repeat_and_seed() -> None:
     assert row["n"] == 8 and row["diff"] == pytest.approx(0.002 + 0.0005 * 1.5)  # pairing by seed alone: n = 16
     assert row["verdict"] == "better" and row["interval"] == SEEDS_ONLY
     assert 0.002 <= row["ci_low"] < row["ci_high"] <= 0.0035  # the repeat's shift cancels within pairs
+
+
+def test_predictions_that_do_not_match_runs_csv_are_left_out(tmp_path: Path) -> None:
+    exp_dir = make_experiment(tmp_path, optional=False)
+    runs = load_runs(exp_dir / "report" / "runs.csv")
+    runs.loc[0, "test_acc"] += 1 / N_IMAGES  # one image more than its predictions say
+    (exp_dir / "teacher" / "logits.safetensors").unlink()
+    values, notes = load_image_values(exp_dir, runs)
+    first = tuple(runs.loc[0, ["method", "repeat", "seed"]])
+    assert first not in values and len(values) == len(runs) - 1
+    assert any("do not reproduce runs.csv for ('ce', 0, 0) (test_acc)" in note for note in notes)
+    assert any("No teacher logits" in note for note in notes)
+    assert set(values[("kl", 0, 0)]) == {"test_acc", "test_nll", "test_ece"}
+    settings = report_settings(SETTINGS)
+    hypotheses, _ = declare_hypotheses(settings.families, ["ce", "kl", "js"])
+    table, _ = compare(runs, hypotheses, settings, Replicates(values, 200, 0))
+    kinds = table.groupby("metric")["interval"].agg(set)
+    assert kinds["agreement"] == kinds["fidelity_kl"] == {SEEDS_ONLY}  # no teacher logits
+    assert kinds["test_nll"] == {SEEDS_ONLY, SEEDS_AND_IMAGES}  # ce's seed 0 resamples seeds only
+    ce_free = table[(table["metric"] == "test_nll") & ~table[["method", "reference"]].isin(["ce"]).any(axis=1)]
+    assert set(ce_free["interval"]) == {SEEDS_AND_IMAGES}

@@ -436,7 +436,7 @@ def test_missing_optional_inputs_skip_with_note(tmp_path: Path, caplog: pytest.L
     assert "Figures skipped for lack of inputs: learning_curves, tuning_budget, optuna_landscape" in text
     assert "30 of 30 final runs have no saved test predictions" in text
     assert "Some intervals resample seeds only" in text
-    assert set(comparisons_of(exp_dir)["interval"]) == {"repeats, seeds"}
+    assert set(comparisons_of(exp_dir)["interval"]) == {"seeds"}
     hyper = (exp_dir / "report" / "tables" / "hyperparameters.md").read_text(encoding="utf-8")
     assert "values are those of its final runs" in hyper
     md = (exp_dir / "report" / "tables" / "main.md").read_text(encoding="utf-8")

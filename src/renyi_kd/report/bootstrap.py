@@ -31,8 +31,8 @@ __all__ = ["SEEDS_AND_IMAGES", "SEEDS_ONLY", "Replicates", "percentile_interval"
 
 logger = logging.getLogger(__name__)
 
-SEEDS_AND_IMAGES = "repeats, seeds, test images"
-SEEDS_ONLY = "repeats, seeds"
+SEEDS_AND_IMAGES = "seeds+images"  # tuning repeats are resampled in both
+SEEDS_ONLY = "seeds"
 _CHUNK = 256  # resamples per image-weight block: bounds memory at _CHUNK x n_images
 Unit = tuple[int, int]  # (repeat, seed)
 RunKey = tuple[str, int, int]  # (method, repeat, seed)
@@ -72,7 +72,7 @@ class Replicates:
     """Every run's metrics under one shared draw of test images: ``get(run, metric) -> [resamples]`` or None."""
 
     def __init__(self, values: Mapping[RunKey, Mapping[str, ImageValues]], resamples: int, seed: int) -> None:
-        self.resamples = resamples
+        self.resamples, self.seed = resamples, seed
         self._replicates: dict[tuple[RunKey, str], np.ndarray] = {}
         sizes = {v.n_images for metrics in values.values() for v in metrics.values()}
         if len(sizes) > 1:
@@ -88,6 +88,10 @@ class Replicates:
                 for metric, image_values in metrics.items():
                     blocks.setdefault((run, metric), []).append(image_values.under(weights))
         self._replicates = {key: np.concatenate(parts) for key, parts in blocks.items()}
+
+    def resampled_mean(self, values: np.ndarray, units: Sequence[Unit]) -> np.ndarray:
+        """:func:`resampled_mean` with this draw's number of resamples and seed."""
+        return resampled_mean(values, units, self.resamples, self.seed)
 
     def matrix(self, runs: Sequence[RunKey], metric: str, fallback: Sequence[float]) -> tuple[np.ndarray, str]:
         """``[resamples, len(runs)]`` replicates of ``metric``, or, when a run has no per-image values, the

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.sparse import csr_matrix, sparray, spmatrix
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -33,7 +34,7 @@ __all__ = ["ImageValues", "image_values"]
 class ImageValues:
     """One run's metric as ``columns`` ``[n, k]``: a weighted mean (``k = 1``), or ECE's binned gaps (``binned``)."""
 
-    columns: np.ndarray
+    columns: np.ndarray | spmatrix | sparray
     binned: bool = False
 
     @property
@@ -59,10 +60,10 @@ def _ece(logits: Tensor, correct: Tensor) -> ImageValues:
     # Confidence in float32, binned as renyi_kd.metrics does, so an image on a bin edge lands in the same bin.
     confidence = F.softmax(logits.float(), -1).max(-1).values
     bins = torch.clamp((confidence * ECE_BINS).long(), max=ECE_BINS - 1)
-    gaps = correct.double() - confidence.double()
-    columns = torch.zeros(len(gaps), ECE_BINS, dtype=torch.float64)
-    columns[torch.arange(len(gaps)), bins] = gaps
-    return ImageValues(columns.numpy(), binned=True)
+    gaps = (correct.double() - confidence.double()).numpy()
+    # One non-zero per image: sparse, so that large test sets stay small in memory.
+    columns = csr_matrix((gaps, (np.arange(len(gaps)), bins.numpy())), shape=(len(gaps), ECE_BINS))
+    return ImageValues(columns, binned=True)
 
 
 def image_values(logits: Tensor, targets: Tensor, teacher_logits: Tensor | None = None) -> dict[str, ImageValues]:

@@ -7,6 +7,8 @@ and ``n`` counts them. ``diff`` is the mean of ``method - reference`` over them,
 ``1 - significance`` percentile bootstrap interval over repeats, seeds and test images
 (:mod:`renyi_kd.report.bootstrap`). Comparisons that involve the equivalence reference, on a metric with a
 margin ``D``, also get a TOST p-value for ``|diff| < D``, Holm-adjusted over the family's equivalence tests.
+Extra columns after the contract's: ``sd_diff`` (standard deviation of the paired differences), ``p_tost``,
+``p_tost_adjusted`` and ``interval`` (``seeds+images``, or ``seeds`` where a run has no per-image predictions).
 
 Verdict, with ``a`` the significance level and "good" the metric's better direction:
 
@@ -28,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from renyi_kd.report.bootstrap import SEEDS_ONLY, Replicates, percentile_interval, resampled_mean
+from renyi_kd.report.bootstrap import SEEDS_ONLY, Replicates, percentile_interval
 from renyi_kd.report.families import Hypothesis
 from renyi_kd.report.settings import ReportSettings
 from renyi_kd.report.stats import HIGHER_IS_BETTER, holm_adjust, paired_t_p, tost_p
@@ -92,9 +94,10 @@ def _paired(runs: pd.DataFrame, method: str, reference: str, metric: str) -> pd.
     return pairs.dropna(subset=["x", "y"]).sort_values(["repeat", "seed"]).reset_index(drop=True)
 
 
-def _interval(values: np.ndarray, units: list[tuple[int, int]], settings: ReportSettings) -> tuple[float, float]:
-    statistic = resampled_mean(values, units, settings.resamples, settings.bootstrap_seed)
-    return percentile_interval(statistic, 1 - settings.significance)
+def _interval(
+    replicates: Replicates, values: np.ndarray, units: list[tuple[int, int]], settings: ReportSettings
+) -> tuple[float, float]:
+    return percentile_interval(replicates.resampled_mean(values, units), 1 - settings.significance)
 
 
 def _row(runs: pd.DataFrame, h: Hypothesis, settings: ReportSettings, replicates: Replicates) -> dict | None:
@@ -108,7 +111,7 @@ def _row(runs: pd.DataFrame, h: Hypothesis, settings: ReportSettings, replicates
     y_values, y_kind = replicates.matrix([(h.reference, r, s) for r, s in units], h.metric, y)
     if kind != y_kind:  # images are resampled for both sides of a pair or for neither
         x_values, y_values, kind = x, y, SEEDS_ONLY
-    low, high = _interval(x_values - y_values, units, settings)
+    low, high = _interval(replicates, x_values - y_values, units, settings)
     return {
         "metric": h.metric, "method": h.method, "reference": h.reference, "family": h.family, "n": len(pairs),
         "diff": float(np.mean(x - y)), "ci_low": low, "ci_high": high, "p": paired_t_p(x, y),
@@ -159,6 +162,6 @@ def method_intervals(
             units = list(zip(part["repeat"].astype(int), part["seed"].astype(int)))
             fallback = pd.to_numeric(part[metric]).to_numpy(dtype=float)
             values, kind = replicates.matrix([(method, r, s) for r, s in units], metric, fallback)
-            low, high = _interval(values, units, settings)
+            low, high = _interval(replicates, values, units, settings)
             rows.append({"method": method, "metric": metric, "ci_low": low, "ci_high": high, "interval": kind})
     return pd.DataFrame(rows, columns=["method", "metric", "ci_low", "ci_high", "interval"])
