@@ -32,6 +32,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from torchvision import datasets as tv_datasets
 
+from renyi_kd.augment import Fill
 from renyi_kd.files import write_text
 from renyi_kd.split_plan import Census, imagefolder_classes, imagefolder_parts, is_image_file, split_sizes
 
@@ -63,9 +64,6 @@ EPOCH_STRIDE = 100003
 
 
 # --- where the pixels live ---------------------------------------------------------------------------------
-
-
-Fill = float | tuple[float, ...]
 
 
 class ImageSource(Protocol):
