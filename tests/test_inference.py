@@ -269,8 +269,9 @@ def test_runs_pair_by_repeat_and_seed() -> None:
     for repeat in (0, 1):
         for seed in range(4):
             base = 0.9 + 0.01 * seed + 0.05 * repeat  # the repeat moves both methods: pairing must keep it
+            js = base + 0.002 + 0.0005 * seed
             rows += [{"method": "kl", "repeat": repeat, "seed": seed, "test_acc": base},
-                     {"method": "js", "repeat": repeat, "seed": seed, "test_acc": base + 0.002 + 0.0005 * seed}]  # fmt: skip
+                     {"method": "js", "repeat": repeat, "seed": seed, "test_acc": js}]  # fmt: skip
     runs = pd.DataFrame(rows)
     settings = report_settings({"comparisons": [{"metric": "test_acc", "references": ["kl"]}]})
     hypotheses, _ = declare_hypotheses(settings.families, ["kl", "js"])

@@ -97,7 +97,9 @@ def _with_intervals(summary: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFr
     return merged[["method", "metric", "n", "mean", "std", "sem", "ci_low", "ci_high", "interval"]]
 
 
-def _tuning(exp_dir: Path, present: list[str], palette: dict, tables_dir: Path, fig_dir: Path) -> tuple[dict, list[str]]:
+def _tuning(
+    exp_dir: Path, present: list[str], palette: dict, tables_dir: Path, fig_dir: Path
+) -> tuple[dict, list[str]]:
     """``tables/tuning_budget.csv``, its figure, the landscape figure and the paragraph on the budget."""
     trials = load_trials(exp_dir, present)
     budget = tuning_budget(trials)

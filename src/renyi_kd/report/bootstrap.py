@@ -20,7 +20,6 @@ for the units, so an interval depends only on the seed, the units and the number
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -28,8 +27,6 @@ import numpy as np
 from renyi_kd.report.image_metrics import ImageValues
 
 __all__ = ["SEEDS_AND_IMAGES", "SEEDS_ONLY", "Replicates", "percentile_interval", "resampled_mean", "unit_weights"]
-
-logger = logging.getLogger(__name__)
 
 SEEDS_AND_IMAGES = "seeds+images"  # tuning repeats are resampled in both
 SEEDS_ONLY = "seeds"
@@ -69,7 +66,8 @@ def percentile_interval(replicates: np.ndarray, level: float) -> tuple[float, fl
 
 
 class Replicates:
-    """Every run's metrics under one shared draw of test images: ``get(run, metric) -> [resamples]`` or None."""
+    """Every run's metrics under one shared draw of test images (:meth:`matrix`), and the draw of the units
+    that turns them into resampled means (:meth:`resampled_mean`)."""
 
     def __init__(self, values: Mapping[RunKey, Mapping[str, ImageValues]], resamples: int, seed: int) -> None:
         self.resamples, self.seed = resamples, seed

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -60,8 +60,9 @@ def _family_table(name: str, rows: pd.DataFrame, level: float) -> Table:
     pairs = list(zip(rows["method"], rows["reference"]))
     text_rows = [[method_label(m), method_label(r), *cells] for (m, r), cells in zip(pairs, numbers)]
     latex_rows = [
-        [method_label(m, "latex"), method_label(r, "latex"), *map(latex_escape, cells)] for (m, r), cells in zip(pairs, numbers)
-    ]  # fmt: skip
+        [method_label(m, "latex"), method_label(r, "latex"), *map(latex_escape, cells)]
+        for (m, r), cells in zip(pairs, numbers)
+    ]
     margins = rows["margin"].dropna()
     margin = f"within {fmt_margin(metric, margins.iloc[0])}" if len(margins) else "not run (no margin for this metric)"
     notes = [
@@ -101,22 +102,24 @@ def write_comparisons(comparisons: pd.DataFrame, out_dir: Path, *, level: float,
     return paths
 
 
+def _verdict_cell(row: dict | None, metric: str) -> str:
+    if row is None:
+        return "–"
+    return f"{fmt_difference(metric, row['diff'], row['ci_low'], row['ci_high'])} {row['verdict']}"
+
+
 def verdict_table(
     comparisons: pd.DataFrame, methods: Sequence[str], references: Sequence[str], metric: str
 ) -> Table | None:
-    """Per method, its difference to each reference on ``metric`` with interval and verdict (``report.md``)."""
-    cells: Mapping[str, list[str]] = {}
+    """Per method, its difference to each reference on ``metric`` with interval and verdict; for ``report.md``
+    only (its LaTeX rows are the text rows: it is never written as ``.tex``)."""
+    rows = []
     for method in methods:
         found = [against(comparisons, method, reference, metric) for reference in references]
-        if all(row is None for row in found):
-            continue
-        cells[method] = [
-            "–" if row is None else f"{fmt_difference(metric, row['diff'], row['ci_low'], row['ci_high'])} {row['verdict']}"
-            for row in found
-        ]
-    if not cells:
+        if any(row is not None for row in found):
+            rows.append([method_label(method)] + [_verdict_cell(row, metric) for row in found])
+    if not rows:
         return None
     header = ["Method"] + [f"vs {method_label(r)}" for r in references]
-    rows = [[method_label(m)] + c for m, c in cells.items()]
     return Table(name="verdicts", caption=f"Verdicts on {metric_name(metric)}", text_header=header,
-                 latex_header=header, text_rows=rows, latex_rows=rows, data=pd.DataFrame(rows, columns=header))  # fmt: skip
+                 latex_header=header, text_rows=rows, latex_rows=rows, data=pd.DataFrame(rows, columns=header))

@@ -115,7 +115,8 @@ def _row(runs: pd.DataFrame, h: Hypothesis, settings: ReportSettings, replicates
     return {
         "metric": h.metric, "method": h.method, "reference": h.reference, "family": h.family, "n": len(pairs),
         "diff": float(np.mean(x - y)), "ci_low": low, "ci_high": high, "p": paired_t_p(x, y),
-        "margin": math.nan if margin is None else margin, "sd_diff": float(np.std(x - y, ddof=1)) if len(x) > 1 else math.nan,
+        "margin": math.nan if margin is None else margin,
+        "sd_diff": float(np.std(x - y, ddof=1)) if len(x) > 1 else math.nan,
         "p_tost": math.nan if margin is None else tost_p(x, y, margin), "interval": kind,
     }  # fmt: skip
 
@@ -130,10 +131,10 @@ def compare(
         row = _row(runs, h, settings, replicates)
         if row is None:
             notes.append(f"{h.method} against {h.reference} ({h.family}): no paired runs; not tested.")
-        elif row["n"] < 2:
+            continue
+        if row["n"] < 2:
             notes.append(f"{h.method} against {h.reference} ({h.family}): one paired run; no test, inconclusive.")
-        if row is not None:
-            rows.append(row)
+        rows.append(row)
     table = pd.DataFrame(rows, columns=[*COMPARISON_COLUMNS, *EXTRA_COLUMNS])
     for _, index in table.groupby("family", sort=False).groups.items():
         table.loc[index, "p_adjusted"] = holm_adjust(table.loc[index, "p"].to_numpy(dtype=float))

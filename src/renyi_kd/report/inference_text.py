@@ -168,10 +168,14 @@ def budget_paragraph(budget: pd.DataFrame, ranking: dict | None, objective: str,
         return text
     if not ranking["swaps"]:
         return text + f" The ranking of methods is the same for every k from 1 to {ranking['k_max']}."
-    leaders = ranking["leaders"]
-    first = ranking["swaps"][0]
+    first_leader, last_leader = ranking["leaders"][1], ranking["leaders"][ranking["k_max"]]
+    ahead, behind, k = ranking["swaps"][0]
+    leaders = (
+        f"{method_label(first_leader)} leads at k = 1 and at k = {ranking['k_max']}" if first_leader == last_leader
+        else f"the leader is {method_label(first_leader)} at k = 1 and {method_label(last_leader)} at k = "
+        f"{ranking['k_max']}"
+    )  # fmt: skip
     return text + (
         f" The ranking of methods changes with the budget: {len(ranking['swaps'])} pairs of methods swap order "
-        f"(first at k = {first[2]}: {method_label(first[1])} overtakes {method_label(first[0])}); the leader is "
-        f"{method_label(leaders[1])} at k = 1 and {method_label(leaders[ranking['k_max']])} at k = {ranking['k_max']}."
+        f"(first at k = {k}: {method_label(behind)} overtakes {method_label(ahead)}); {leaders}."
     )

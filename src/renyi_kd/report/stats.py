@@ -21,7 +21,6 @@ Degenerate cases (fewer than two pairs, differences that do not vary) give NaN, 
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
 from collections.abc import Sequence
@@ -45,8 +44,6 @@ __all__ = [
     "summarize",
     "tost_p",
 ]
-
-logger = logging.getLogger(__name__)
 
 METRICS = ("test_acc", "test_nll", "test_ece", "agreement", "fidelity_kl", "wall_time_s")
 HIGHER_IS_BETTER = {

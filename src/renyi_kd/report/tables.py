@@ -11,7 +11,6 @@ References carry the symbols †, ‡, §, ¶ in the order they are first declar
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,8 +43,6 @@ __all__ = [
     "models_table",
     "reference_marks",
 ]
-
-logger = logging.getLogger(__name__)
 
 _SYMBOLS = (("†", r"\dagger"), ("‡", r"\ddagger"), ("§", r"\S"), ("¶", r"\P"))
 _VERDICT_SIGNS = {"better": ("+", "+"), "worse": ("−", "-"), "equivalent": ("≈", r"\approx ")}
@@ -160,7 +157,10 @@ def _trials_text(row: pd.Series, *, latex: bool) -> str:
     return "/".join(counts)
 
 
-_OBJECTIVE_HEADERS = {"val_acc": ("Best val. acc. (%)", r"Val.\ acc.\ (\%)", 100.0), "val_nll": ("Best val. NLL", r"Val.\ NLL", 1.0)}
+_OBJECTIVE_HEADERS = {
+    "val_acc": ("Best val. acc. (%)", r"Val.\ acc.\ (\%)", 100.0),
+    "val_nll": ("Best val. NLL", r"Val.\ NLL", 1.0),
+}
 
 
 def hyperparameters_table(tuned: pd.DataFrame, methods: Sequence[str]) -> Table:
