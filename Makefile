@@ -25,7 +25,7 @@ define apt_install
   || echo "$(2) could not be installed (needs root and apt): the $(3) will be skipped"
 endef
 
-.PHONY: setup tex browser run test bench ui dashboard report clean-results test-slurm
+.PHONY: setup tex browser run test lint bench ui dashboard report clean-results test-slurm
 
 setup: $(STAMP)
 
@@ -53,11 +53,16 @@ run: setup
 test: setup tex browser
 	$(BIN)/python -m pytest
 
+# snakemake --lint; fails on a finding that the README's "Lint" section does not answer.
+lint: setup
+	$(BIN)/python workflow/scripts/lint.py
+
 # Speed and memory (never timed tests): the loss against F.kl_div, the data path, the last workflow run.
 bench: setup
 	for script in bench/bench_*.py; do $(BIN)/python "$$script" || exit 1; done
 
 ui: setup
+	@$(BIN)/python -c "from renyi_kd.tracking import runs_url; print('Training runs:', runs_url('http://127.0.0.1:5000', 'results/$(EXPERIMENT)'))"
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///results/mlflow.db --host 127.0.0.1 --port 5000
 
 # Every tuning study of the experiment in optuna-dashboard (the journals as a snapshot; see README "Tracking").

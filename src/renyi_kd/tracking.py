@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import math
 import os
 from collections.abc import Iterable, Iterator
@@ -28,6 +29,9 @@ DEFAULT_STORE = "mlflow.db"
 # MLflow 3 opens an experiment on its GenAI overview (traces) unless this tag says it holds training runs.
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 TRAINING_RUNS = "custom_model_development"
+# The UI of MLflow 3.17 follows its own GenAI / Model training switch instead (GenAI until a browser has chosen
+# otherwise); this query parameter sets it.
+TRAINING_VIEW = "workflowType=machine_learning"
 DIGEST_CHARS = 16  # of the data fingerprint, as a dataset digest (MLflow stores at most 36 characters)
 # Columns of tables/comparisons.csv logged as metrics of the report run, one per tested comparison.
 COMPARISON_NUMBERS = ("diff", "ci_low", "ci_high", "p_adjusted")
@@ -73,6 +77,14 @@ def init_tracking(uri: str, experiment: str, artifact_root: str | Path | None) -
     if EXPERIMENT_KIND_TAG not in found.tags:
         client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, TRAINING_RUNS)
     return found.experiment_id
+
+
+def runs_url(server: str, exp_dir: str | Path) -> str:
+    """The MLflow UI page of the experiment's training runs (its experiments list before init_tracking ran)."""
+    record = paths.tracking_file(exp_dir)
+    if not record.is_file():
+        return f"{server}/#/experiments?{TRAINING_VIEW}"
+    return f"{server}/#/experiments/{json.loads(record.read_text())['experiment_id']}?{TRAINING_VIEW}"
 
 
 def _stringify(params: dict[str, Any]) -> dict[str, str]:
