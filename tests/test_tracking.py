@@ -22,6 +22,7 @@ from renyi_kd.tracking import (
     log_data,
     log_report,
     open_job_run,
+    runs_url,
 )
 
 
@@ -83,6 +84,13 @@ def test_the_experiment_opens_on_its_training_runs(tmp_path: Path) -> None:
     chosen = client.create_experiment("chosen", tags={EXPERIMENT_KIND_TAG: "genai_development"})
     init_tracking(uri, "chosen", None)  # a kind someone set on purpose stays
     assert client.get_experiment(chosen).tags[EXPERIMENT_KIND_TAG] == "genai_development"
+
+
+def test_the_ui_link_opens_the_training_runs(tmp_path: Path) -> None:
+    server = "http://127.0.0.1:5000"
+    assert runs_url(server, tmp_path) == f"{server}/#/experiments?workflowType=machine_learning"  # no run yet
+    (tmp_path / "tracking.json").write_text('{"experiment_id": "7"}')
+    assert runs_url(server, tmp_path) == f"{server}/#/experiments/7?workflowType=machine_learning"
 
 
 def _prepared() -> SimpleNamespace:
