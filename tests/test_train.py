@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from renyi_kd import teacher_outputs
 from renyi_kd.data import load_dataset, make_splits
+from renyi_kd.device_data import batch_source
 from renyi_kd.logits import StaleCacheError, TeacherLogits, save_logits
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.models import create_model, load_weights, save_weights
@@ -39,7 +41,8 @@ def train(digits, state_path: Path | None = None, on_epoch=None, criterion=None,
     seed_everything(SPEC.seed)
     model = create_model("test_resnet", in_chans=1, num_classes=10)
     history = fit(
-        model, data, splits["transfer"], splits["val"][:100], criterion or DistillationLoss(beta=0.0, temperature=1.0),
+        model, batch_source(data), splits["transfer"], splits["val"][:100],
+        criterion or DistillationLoss(beta=0.0, temperature=1.0),
         spec=SPEC, runtime=RUNTIME, state_path=state_path, on_epoch=on_epoch, soft_targets=soft_targets,
     )
     return model, [{k: v for k, v in r.items() if k != "seconds"} for r in history]
@@ -78,7 +81,7 @@ def test_students_learn_from_cached_teacher_logits(digits, tmp_path: Path) -> No
     cache = TeacherLogits(path, data_fingerprint="data", teacher_sha256="teacher")
     torch.testing.assert_close(cache(torch.tensor(indices[::-1])), logits.flip(0))
     kd = DistillationLoss(alpha=0.5, beta=0.9, temperature=4.0)
-    _, distilled = train(digits, criterion=kd, soft_targets=cache)
+    _, distilled = train(digits, criterion=kd, soft_targets=teacher_outputs.cached(cache))
     _, alone = train(digits)
     assert len(distilled) == SPEC.epochs
     assert [r["train_loss"] for r in distilled] != [r["train_loss"] for r in alone]  # the soft term took part
@@ -88,7 +91,8 @@ def test_students_learn_from_cached_teacher_logits(digits, tmp_path: Path) -> No
     with pytest.raises(StaleCacheError, match="teacher_sha256"):
         TeacherLogits(path, data_fingerprint="data", teacher_sha256="another teacher")
     with pytest.raises(KeyError, match="no cached teacher logits"):
-        cache(torch.tensor([splits["test"][0]]))
+        cache.check_covers([splits["test"][0]])
+    cache.check_covers(indices)
 
 
 def test_a_diverging_loss_stops_with_a_clear_error(digits) -> None:
@@ -117,7 +121,7 @@ def test_a_checkpoint_made_with_other_settings_is_not_resumed(digits, tmp_path: 
     kd = DistillationLoss(alpha=2.0, beta=0.5, temperature=4.0)  # another loss, e.g. after a config change
     data, splits = digits
     seed_everything(SPEC.seed)
-    fit(create_model("test_resnet", in_chans=1, num_classes=10), data, splits["transfer"], splits["val"][:100],
+    fit(create_model("test_resnet", in_chans=1, num_classes=10), batch_source(data), splits["transfer"], splits["val"][:100],
         DistillationLoss(beta=0.0, temperature=1.0), spec=SPEC, runtime=RUNTIME, state_path=state,
         state_key=repr(kd), on_epoch=lambda r: epochs_seen.append(r["epoch"]))
     assert epochs_seen == [1, 2, 3]  # started afresh

@@ -75,7 +75,7 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     config = copy.deepcopy(config)
     _validate_schema(config)
     _check_models(config)
-    _check_data_paths(config)
+    _check_data(config)
     for name in config["methods"]:
         method_from_config(config, name)
     _check_schedules(config)
@@ -121,26 +121,47 @@ def _with_defaults(validator_cls: type) -> type:
 def _check_models(config: dict[str, Any]) -> None:
     import timm  # imported here: validation of everything else should not wait for it
 
+    from renyi_kd.models import check_stem  # registers the project's CIFAR architectures with timm
+
     for role in ("teacher", "student"):
         name = config[role]["model"]
         if not timm.is_model(name):
             close = timm.list_models(f"*{name.split('_')[0]}*")[:5]
             hint = f" (similar: {', '.join(close)})" if close else ""
             raise ConfigError(f"{role}.model", f"unknown timm model {name!r}{hint}")
+        try:
+            check_stem(name, config[role]["stem"])
+        except ValueError as error:
+            raise ConfigError(f"{role}.stem", str(error)) from None
         weights = config[role]["pretrained_file"]
         if weights is not None and not Path(weights).is_file():
             raise ConfigError(f"{role}.pretrained_file", f"file not found: {weights}")
 
 
-def _check_data_paths(config: dict[str, Any]) -> None:
+def _check_data(config: dict[str, Any]) -> None:
+    """The data's folder, the sizes of its splits (known without loading a pixel) and what students see."""
+    from renyi_kd.split_plan import SplitSizeError, plan_splits
+
     data = config["data"]
-    if data["name"] == "digits":
-        return
-    root = data["root"]
-    if root is None:
-        raise ConfigError("data.root", f"dataset {data['name']!r} needs a local folder")
-    if not Path(root).exists() and not (data["download"] and data["name"] != "imagefolder"):
-        raise ConfigError("data.root", f"folder not found: {root} (set data.download: true to fetch CIFAR)")
+    if data["name"] != "digits":
+        root = data["root"]
+        if root is None:
+            raise ConfigError("data.root", f"dataset {data['name']!r} needs a local folder")
+        if not Path(root).exists():
+            if data["download"] and data["name"] != "imagefolder":
+                return  # fetched by prepare_data; sizes are checked there
+            raise ConfigError("data.root", f"folder not found: {root} (set data.download: true to fetch CIFAR)")
+    try:
+        plan_splits(data)
+    except SplitSizeError as error:
+        raise ConfigError(error.key, str(error)) from None
+    outputs, augmentation = config["distillation"]["teacher_outputs"], data["augmentation"]
+    if outputs == "cached" and augmentation != "none":
+        raise ConfigError("distillation.teacher_outputs", f"cached teacher logits are of un-augmented images, but "
+                          f"data.augmentation is {augmentation!r}: use views (K fixed views exported) or online")
+    if outputs == "views" and augmentation == "none":
+        raise ConfigError("distillation.teacher_outputs", "views need an augmentation (data.augmentation); "
+                          "without one use cached")
 
 
 def _check_schedules(config: dict[str, Any]) -> None:

@@ -100,6 +100,18 @@ def check_stem(name: str, stem: str) -> None:
         create_model(name, in_chans=3, num_classes=10, stem=stem)
 
 
+def model_for(section: dict[str, Any], data: Any, *, from_file: bool = True) -> nn.Module:
+    """The model of a ``teacher``/``student`` config section for ``data`` (its channels and classes)."""
+    return create_model(
+        section["model"],
+        in_chans=data.in_chans,
+        num_classes=data.num_classes,
+        pretrained_file=section["pretrained_file"] if from_file else None,
+        model_kwargs=section["model_kwargs"],
+        stem=section["stem"],
+    )
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of parameters (trainable or not; buffers are not parameters)."""
     return sum(p.numel() for p in model.parameters())

@@ -23,7 +23,8 @@ def load_data(data_config: dict[str, Any]) -> ImageData:
 
 
 def prepare_data(data_config: dict[str, Any], exp_dir: Path) -> Path:
-    """Stratified, seeded train/val/test split and transfer subset, saved with the data's fingerprint."""
+    """Stratified, seeded splits and transfer subset, saved with the data's fingerprint: the official test
+    part is the test split where the data has one (CIFAR, ImageFolder with train/ and test/)."""
     data = load_data(data_config)
     splits = make_splits(
         data.targets,
@@ -31,10 +32,11 @@ def prepare_data(data_config: dict[str, Any], exp_dir: Path) -> Path:
         test_fraction=data_config["test_fraction"],
         transfer_size=data_config["transfer_size"],
         seed=data_config["split_seed"],
+        official_test=data.official_test,
     )
     out = paths.splits_file(exp_dir)
     meta = {"dataset": data_config["name"], "classes": data.classes, "in_chans": data.in_chans}
-    save_splits(out, splits, data_fingerprint=fingerprint(data), meta=meta)
+    save_splits(out, splits, data_fingerprint=fingerprint(data), meta=meta, official_test=data.official_test)
     log.info("splits: %s", {k: len(v) for k, v in splits.items()})
     return out
 

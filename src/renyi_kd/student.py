@@ -10,16 +10,20 @@ from typing import Any
 import pandas as pd
 import torch
 
-from renyi_kd import paths
+from renyi_kd import paths, teacher_outputs
+from renyi_kd.augment import AugmentPolicy
 from renyi_kd.config import Method, method_from_config
+from renyi_kd.device_data import BatchSource, batch_source
 from renyi_kd.files import digest, read_json, write_json
 from renyi_kd.logits import TeacherLogits
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.metrics import classification_metrics, fidelity_metrics
-from renyi_kd.models import count_parameters, create_model
+from renyi_kd.models import count_parameters, model_for
 from renyi_kd.predictions import save_predictions
 from renyi_kd.prepare import Prepared, open_prepared
 from renyi_kd.runtime import Runtime, seed_everything
+from renyi_kd.teacher import load_teacher
+from renyi_kd.teacher_outputs import SoftTargets, student_augmentation, views_record
 from renyi_kd.tracking import job_run, log_data, log_epoch
 from renyi_kd.train import EpochCallback, FitSpec, fit, predict, training_seconds
 
@@ -47,24 +51,37 @@ class Hyperparameters:
 
 @dataclass
 class StudentSetup:
-    """Everything a student run needs that does not change between seeds or trials."""
+    """Everything a student run needs that does not change between seeds or trials: the data (on the
+    training device), the augmentation every student sees and the teacher outputs that match it."""
 
     config: dict[str, Any]
     prepared: Prepared
     teacher: TeacherLogits
     runtime: Runtime
+    source: BatchSource
+    augment: AugmentPolicy
+    soft_targets: SoftTargets
 
     @classmethod
     def open(cls, config: dict[str, Any], exp_dir: Path, runtime: Runtime) -> "StudentSetup":
         prepared = open_prepared(config["data"], exp_dir)
         teacher_sha = read_json(paths.teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
+        augment = student_augmentation(config)
         teacher = TeacherLogits(
             paths.teacher_dir(exp_dir) / "logits.safetensors",
             data_fingerprint=prepared.fingerprint,
             teacher_sha256=teacher_sha,
+            views=views_record(augment),
             device=runtime.device,
         )
-        return cls(config, prepared, teacher, runtime)
+        outputs = config["distillation"]["teacher_outputs"]
+        if outputs == "online":
+            soft_targets = teacher_outputs.online(load_teacher(config, exp_dir, prepared, runtime)[0], runtime)
+        else:
+            teacher.check_covers(prepared.splits["transfer"], views=outputs == "views")
+            soft_targets = teacher_outputs.views(teacher, augment) if outputs == "views" else teacher_outputs.cached(teacher)
+        source = batch_source(prepared.data, runtime.device, num_workers=config["data"]["num_workers"])
+        return cls(config, prepared, teacher, runtime, source, augment, soft_targets)
 
     def train(
         self,
@@ -79,27 +96,23 @@ class StudentSetup:
         """Train a student on the transfer set with ``method``; validation on val. Returns (model, history)."""
         section = self.config["student"]
         overrides = {"lr": hp.lr, "weight_decay": hp.weight_decay} | ({"epochs": epochs} if epochs else {})
-        spec = FitSpec.from_config(section, seed=seed, num_workers=self.config["data"]["num_workers"], **overrides)
+        spec = FitSpec.from_config(section, seed=seed, num_workers=self.config["data"]["num_workers"],
+                                   augment=self.augment, **overrides)
         seed_everything(seed)
-        model = create_model(
-            section["model"],
-            in_chans=self.prepared.data.in_chans,
-            num_classes=self.prepared.data.num_classes,
-            pretrained_file=section["pretrained_file"],
-            model_kwargs=section["model_kwargs"],
-        )
+        model = model_for(section, self.prepared.data)
         loss_params = method.loss_params(beta=hp.beta, T=hp.T)
         history = fit(
-            model, self.prepared.data, self.prepared.splits["transfer"], self.prepared.splits["val"],
+            model, self.source, self.prepared.splits["transfer"], self.prepared.splits["val"],
             DistillationLoss(**loss_params), spec=spec, runtime=self.runtime,
-            soft_targets=self.teacher if method.uses_teacher else None, state_path=state_path,
+            soft_targets=self.soft_targets if method.uses_teacher else None, state_path=state_path,
             state_key=self._state_key(method, hp), on_epoch=on_epoch, description=f"{method.name} seed {seed}",
         )
         return model, history
 
     def _state_key(self, method: Method, hp: Hyperparameters) -> str:
         loss_params = method.loss_params(beta=hp.beta, T=hp.T)
-        return digest(self.config["student"], loss_params, self.prepared.fingerprint, self.teacher.meta)
+        return digest(self.config["student"], loss_params, self.prepared.fingerprint, self.teacher.meta,
+                      self.config["distillation"]["teacher_outputs"])
 
     def run_key(self, method: Method, hp: Hyperparameters, seed: int) -> str:
         """What a final run's numbers depend on: the same key means the same numbers."""
@@ -140,7 +153,8 @@ def _final_run(setup: StudentSetup, exp_dir: Path, study: str, method: Method, s
         log_data(setup.prepared, ("transfer", "val", "test"), config["data"]["root"])  # the UI's Dataset column
         model, history = setup.train(method, hp, seed=seed, on_epoch=log_epoch, state_path=out / "checkpoint.safetensors")
         test_indices = setup.prepared.splits["test"]
-        logits, targets = predict(model, setup.prepared.data, test_indices, batch_size=config["student"]["batch_size"], runtime=runtime)
+        logits, targets = predict(model, setup.source, test_indices, batch_size=config["student"]["batch_size"],
+                                  runtime=runtime)
         cached_indices, teacher_logits = setup.teacher.split("test")
         if cached_indices.tolist() != list(test_indices):
             raise ValueError("cached teacher test logits are not in the order of the test split; rerun export_logits")

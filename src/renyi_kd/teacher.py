@@ -1,4 +1,9 @@
-"""The train_teacher and export_logits stages."""
+"""The train_teacher and export_logits stages.
+
+The teacher trains on the train split with the experiment's augmentation (``data.augmentation``); the export
+writes its logits of every split un-augmented and, with ``distillation.teacher_outputs: views``, of K fixed
+augmented views of every training image (the views the students will see).
+"""
 
 from __future__ import annotations
 
@@ -7,29 +12,34 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 
 from renyi_kd import paths
+from renyi_kd.augment import AugmentPolicy
+from renyi_kd.device_data import batch_source
 from renyi_kd.files import digest, read_json, write_json
 from renyi_kd.logits import SPLITS, save_logits
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.metrics import classification_metrics
-from renyi_kd.models import count_parameters, create_model, file_sha256, load_weights, save_weights
+from renyi_kd.models import count_parameters, file_sha256, load_weights, model_for, save_weights
 from renyi_kd.prepare import Prepared, open_prepared
 from renyi_kd.runtime import Runtime, seed_everything
+from renyi_kd.teacher_outputs import student_augmentation, views_record
 from renyi_kd.tracking import job_run, log_data, log_epoch
 from renyi_kd.train import FitSpec, fit, predict, training_seconds
 
 log = logging.getLogger("renyi_kd.teacher")
 
 
-def _build(section: dict[str, Any], prepared: Prepared, *, from_file: bool = True):
-    return create_model(
-        section["model"],
-        in_chans=prepared.data.in_chans,
-        num_classes=prepared.data.num_classes,
-        pretrained_file=section["pretrained_file"] if from_file else None,
-        model_kwargs=section["model_kwargs"],
-    )
+def load_teacher(config: dict[str, Any], exp_dir: Path, prepared: Prepared, runtime: Runtime):
+    """The trained teacher on the runtime's device, checked against the weights its metrics recorded."""
+    weights = paths.teacher_dir(exp_dir) / "model.safetensors"
+    sha = read_json(paths.teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
+    if sha != file_sha256(weights):
+        raise ValueError(f"{weights} does not match teacher/metrics.json; rerun train_teacher")
+    model = model_for(config["teacher"], prepared.data, from_file=False)
+    load_weights(model, weights)
+    return runtime.prepare_model(model), sha
 
 
 def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, tracking_uri: str) -> Path:
@@ -37,21 +47,22 @@ def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, track
     section = config["teacher"]
     prepared = open_prepared(config["data"], exp_dir)
     out = paths.teacher_dir(exp_dir)
-    spec = FitSpec.from_config(section, seed=section["seed"], num_workers=config["data"]["num_workers"])
+    spec = FitSpec.from_config(section, seed=section["seed"], num_workers=config["data"]["num_workers"],
+                               augment=AugmentPolicy(config["data"]["augmentation"]))
     seed_everything(spec.seed)
-    model = _build(section, prepared)
+    model = model_for(section, prepared.data)
+    source = batch_source(prepared.data, runtime.device, num_workers=spec.num_workers)
     params = {"model": section["model"], "dataset": config["data"]["name"], "seed": spec.seed, "epochs": spec.epochs,
               "optimizer": spec.optimizer, "lr": spec.lr, "weight_decay": spec.weight_decay, "batch_size": spec.batch_size}
     with job_run(tracking_uri, config["experiment"], "teacher", params=params, tags={"role": "teacher"}):
         log_data(prepared, ("train", "val", "test"), config["data"]["root"])  # the UI's Dataset column
         history = fit(
-            model, prepared.data, prepared.splits["train"], prepared.splits["val"], DistillationLoss(beta=0.0, temperature=1.0),
+            model, source, prepared.splits["train"], prepared.splits["val"], DistillationLoss(beta=0.0, temperature=1.0),
             spec=spec, runtime=runtime, state_path=out / "checkpoint.safetensors",
             state_key=digest(section, prepared.fingerprint), on_epoch=log_epoch, description="teacher",
         )
-        test_logits, test_targets = predict(
-            model, prepared.data, prepared.splits["test"], batch_size=spec.batch_size, runtime=runtime
-        )
+        test_logits, test_targets = predict(model, source, prepared.splits["test"], batch_size=spec.batch_size,
+                                            runtime=runtime)
         weights = out / "model.safetensors"
         save_weights(model, weights, {"model": section["model"], "data_fingerprint": prepared.fingerprint})
         test = classification_metrics(test_logits, test_targets)
@@ -79,21 +90,23 @@ def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, track
 
 
 def export_logits(config: dict[str, Any], exp_dir: Path, runtime: Runtime) -> Path:
-    """Teacher logits of train, val and test with their indices and fingerprints."""
-    section = config["teacher"]
+    """Teacher logits of train, val and test (un-augmented) with their indices and fingerprints, and with
+    ``teacher_outputs: views`` the logits of every fixed view of the train split."""
     prepared = open_prepared(config["data"], exp_dir)
-    weights = paths.teacher_dir(exp_dir) / "model.safetensors"
-    model = _build(section, prepared, from_file=False)
-    load_weights(model, weights)
-    model = runtime.prepare_model(model)
-    logits = {}
-    for split in SPLITS:
-        indices = prepared.splits[split]
-        values, _ = predict(model, prepared.data, indices, batch_size=section["batch_size"], runtime=runtime)
-        logits[split] = (indices, values)
+    model, sha = load_teacher(config, exp_dir, prepared, runtime)
+    source = batch_source(prepared.data, runtime.device, num_workers=config["data"]["num_workers"])
+    batch_size = config["teacher"]["batch_size"]
+    logits = {split: (prepared.splits[split], predict(model, source, prepared.splits[split], batch_size=batch_size,
+                                                     runtime=runtime)[0]) for split in SPLITS}
+    policy = student_augmentation(config)
+    train_views = None
+    if policy.views is not None:
+        train_views = torch.stack([
+            predict(model, source, prepared.splits["train"], batch_size=batch_size, runtime=runtime, augment=policy,
+                    view=view)[0]
+            for view in range(policy.views)
+        ])
     out = paths.teacher_dir(exp_dir) / "logits.safetensors"
-    sha = read_json(paths.teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
-    if sha != file_sha256(weights):
-        raise ValueError(f"{weights} does not match teacher/metrics.json; rerun train_teacher")
-    save_logits(out, logits, data_fingerprint=prepared.fingerprint, teacher_sha256=sha)
+    save_logits(out, logits, data_fingerprint=prepared.fingerprint, teacher_sha256=sha, train_views=train_views,
+                views=views_record(policy))
     return out

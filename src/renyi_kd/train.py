@@ -1,15 +1,18 @@
 """One training loop for teacher and student: the method is the criterion, never a branch here.
 
-A teacher is a student with ``beta = 0`` and no cached logits. Each epoch ends with a validation pass, a
-callback (MLflow logging, Optuna pruning) and, when ``state_path`` is given, a checkpoint from which a killed
-job resumes to the same numbers: data order depends only on (seed, epoch), the RNG state is saved.
+A teacher is a student with ``beta = 0`` and no teacher outputs. Batches come from a
+:class:`~renyi_kd.device_data.BatchSource` (in-memory data lives on the training device, augmented there as
+whole batches). Each epoch ends with a validation pass (never augmented), a callback (MLflow logging, Optuna
+pruning) and, when ``state_path`` is given, a checkpoint from which a killed job resumes to the same numbers:
+data order and augmentation depend only on (seed, epoch, image), the RNG state is saved.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,17 +21,18 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from renyi_kd.data import ImageData, make_loader
+from renyi_kd.augment import AugmentPolicy
+from renyi_kd.device_data import BatchSource
 from renyi_kd.metrics import classification_metrics
 from renyi_kd.files import digest
 from renyi_kd.models import load_training_state, read_training_meta, save_training_state
 from renyi_kd.optim import Schedule, learning_rate, make_optimizer
 from renyi_kd.runtime import Runtime
+from renyi_kd.teacher_outputs import SoftTargets
 
 log = logging.getLogger("renyi_kd.train")
 
 Criterion = Callable[[Tensor, Tensor | None, Tensor], Tensor]
-SoftTargets = Callable[[Tensor], Tensor]  # dataset indices -> cached teacher logits
 EpochCallback = Callable[[dict[str, float]], None]
 
 
@@ -46,11 +50,13 @@ class FitSpec:
     momentum: float = 0.9
     nesterov: bool = False
     schedule: Schedule = Schedule()
+    augment: AugmentPolicy = AugmentPolicy()
     seed: int = 0
     num_workers: int = 0
 
     @classmethod
-    def from_config(cls, section: dict[str, Any], *, seed: int, num_workers: int = 0, **overrides: Any) -> "FitSpec":
+    def from_config(cls, section: dict[str, Any], *, seed: int, num_workers: int = 0,
+                    augment: AugmentPolicy = AugmentPolicy(), **overrides: Any) -> "FitSpec":
         """From a ``teacher``/``student`` config section; tuned values (lr, weight_decay, epochs) override.
         A run of other ``epochs`` than the section's keeps the schedule's shape (see Schedule.from_config)."""
         optimizer = section["optimizer"]
@@ -64,6 +70,7 @@ class FitSpec:
             "momentum": optimizer["momentum"],
             "nesterov": optimizer["nesterov"],
             "schedule": Schedule.from_config(section["schedule"], epochs=epochs, reference_epochs=section["epochs"]),
+            "augment": augment,
             "seed": seed,
             "num_workers": num_workers,
         }
@@ -77,49 +84,55 @@ def training_seconds(history: list[dict[str, float]]) -> float:
 
 @torch.no_grad()
 def predict(
-    model: nn.Module, data: ImageData, indices: Sequence[int], *, batch_size: int, runtime: Runtime
+    model: nn.Module, source: BatchSource, indices: Sequence[int], *, batch_size: int, runtime: Runtime,
+    augment: AugmentPolicy | None = None, view: int | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Logits (float32, on the CPU) and targets of ``data[indices]``, in the order of ``indices``."""
+    """Logits (float32, on the CPU) and targets of items ``indices``, in their order: un-augmented, or fixed
+    view ``view`` of ``augment`` (the teacher-logit export of the views students see)."""
     model.eval()
     outputs, targets = [], []
-    for x, y, _ in make_loader(data, indices, batch_size=batch_size, shuffle=False, seed=0):
+    for x, y, _ in source.batches(indices, batch_size=batch_size, shuffle=False, seed=0, augment=augment, view=view):
         with runtime.autocast():
             outputs.append(model(runtime.prepare_batch(x)).float().cpu())
-        targets.append(y)
+        targets.append(y.cpu())
     return torch.cat(outputs), torch.cat(targets)
 
 
 def _train_epoch(
     model: nn.Module,
-    loader: torch.utils.data.DataLoader,
+    batches: Iterable[tuple[Tensor, Tensor, Tensor]],
     criterion: Criterion,
     optimizer: torch.optim.Optimizer,
     scaler: torch.amp.GradScaler,
     runtime: Runtime,
     soft_targets: SoftTargets | None,
+    seed: int,
+    epoch: int,
 ) -> float:
+    """One pass over the batches; the loss is summed on the device (no host sync per step) and checked once."""
     model.train()
-    total, count = 0.0, 0
-    for x, y, idx in loader:
-        y = y.to(runtime.device, non_blocking=True)
-        teacher_logits = soft_targets(idx) if soft_targets is not None else None
+    total, count = torch.zeros((), device=runtime.device), 0
+    for x, y, idx in batches:
+        x = runtime.prepare_batch(x)
+        teacher_logits = soft_targets(x, idx, seed, epoch) if soft_targets is not None else None
         with runtime.autocast():
-            logits = model(runtime.prepare_batch(x))
-        loss = criterion(logits.float(), teacher_logits, y)
-        if not torch.isfinite(loss):
-            raise NonFiniteLossError(f"loss is {loss.item()} after {count} samples")
+            logits = model(x)
+        loss = criterion(logits.float(), teacher_logits, y.to(runtime.device, non_blocking=True))
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
-        total += loss.item() * len(y)
+        total += loss.detach() * len(y)
         count += len(y)
-    return total / count
+    mean = (total / count).item()
+    if not math.isfinite(mean):
+        raise NonFiniteLossError(f"loss is {mean} in epoch {epoch + 1}")
+    return mean
 
 
 def fit(
     model: nn.Module,
-    data: ImageData,
+    source: BatchSource,
     train_indices: Sequence[int],
     val_indices: Sequence[int],
     criterion: Criterion,
@@ -158,12 +171,11 @@ def fit(
         lr = learning_rate(spec.schedule, spec.lr, epoch, spec.epochs)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loader = make_loader(
-            data, train_indices, batch_size=spec.batch_size, shuffle=True, seed=spec.seed, epoch=epoch,
-            num_workers=spec.num_workers,
-        )
-        train_loss = _train_epoch(model, loader, criterion, optimizer, scaler, runtime, soft_targets)
-        val_logits, val_targets = predict(model, data, val_indices, batch_size=spec.batch_size, runtime=runtime)
+        augment = spec.augment if spec.augment.name != "none" else None
+        batches = source.batches(train_indices, batch_size=spec.batch_size, shuffle=True, seed=spec.seed, epoch=epoch,
+                                 augment=augment)
+        train_loss = _train_epoch(model, batches, criterion, optimizer, scaler, runtime, soft_targets, spec.seed, epoch)
+        val_logits, val_targets = predict(model, source, val_indices, batch_size=spec.batch_size, runtime=runtime)
         val = classification_metrics(val_logits, val_targets)
         record = {
             "epoch": epoch + 1,

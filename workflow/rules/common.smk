@@ -7,6 +7,14 @@ def stage_config(*sections):
     return json.dumps({key: config[key] for key in ("experiment", "runtime", "tracking", *sections)})
 
 
+def export_config():
+    """What the teacher-logit export reads: the data, the teacher and which outputs students need (not the
+    distillation defaults, whose change must not rerun the export and so every study)."""
+    subset = json.loads(stage_config("data", "teacher"))
+    subset["distillation"] = {key: config["distillation"][key] for key in ("teacher_outputs", "views")}
+    return json.dumps(subset)
+
+
 def study_config(wildcards, *sections):
     """As stage_config, with only the study's method: adding or changing another method reruns nothing here.
     Not the number of workers: scaling a study out or in (even half-way, after a kill) keeps the study."""

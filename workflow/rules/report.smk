@@ -3,6 +3,7 @@ rule report:
     input:
         runs=rules.aggregate.output.runs,
         teacher=rules.train_teacher.output.metrics,
+        logits=rules.export_logits.output,
         tuned=[str(paths.best_file(RESULTS, study)) for study in STUDIES] if TUNE else [],
         trials=[str(paths.trials_file(RESULTS, study)) for study in STUDIES] if TUNE else [],
         histories=final_outputs("history.csv"),
@@ -13,9 +14,13 @@ rule report:
         hyperparameters=report(
             f"{RESULTS}/report/tables/hyperparameters.md", caption="../report/hyperparameters.rst", category="Tables"
         ),
-        tables=expand(f"{RESULTS}/report/tables/{{table}}.{{ext}}", table=["main", "hyperparameters", "models"],
-                      ext=["tex", "csv"]),
+        comparisons_table=report(
+            f"{RESULTS}/report/tables/comparisons.md", caption="../report/comparisons.rst", category="Tables"
+        ),
+        tables=expand(f"{RESULTS}/report/tables/{{table}}.{{ext}}",
+                      table=["main", "hyperparameters", "models", "comparisons"], ext=["tex", "csv"]),
         models=f"{RESULTS}/report/tables/models.md",
+        tuning_budget=f"{RESULTS}/report/tables/tuning_budget.csv",
         figures=report(
             directory(f"{RESULTS}/report/figures"),
             patterns=["{name}.png"],

@@ -27,7 +27,7 @@ rule export_logits:
     output:
         f"{RESULTS}/teacher/logits.safetensors",
     params:
-        config=stage_config("data", "teacher"),
+        config=export_config(),
         exp_dir=RESULTS,
     log:
         f"{RESULTS}/logs/export_logits.log",
