@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = load_config(args.config)
     exp_dir = args.results / config["experiment"]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # not a line per study copied: the address stays in view
     storages = experiment_storages(config, exp_dir)
     if not storages:
         print(f"no tuning study under {exp_dir / 'tune'} yet: run `make run` first", file=sys.stderr)
