@@ -1,18 +1,53 @@
-"""Forward + backward time of renyi_divergence against the classic F.kl_div KD loss.
+"""Forward + backward time of renyi_divergence against the classic F.kl_div KD loss, path by path.
 
-Usage: python bench/bench_losses.py [--batch 512] [--classes 1000] [--device cpu|cuda]
-Goal: at most 1.5x the classic loss for alpha = 0.5 and 2. Not a test: numbers depend on the machine.
+Usage: python bench/bench_losses.py [--batch 512] [--classes 1000] [--device cpu|cuda] [--repeats 15]
+Goal: at most 1.5x the classic loss on every path. Not a test: numbers depend on the machine and its load.
+
+Each path is timed in blocks alternating with the classic loss, so both see the same load; the headline
+ratio compares the fastest block of each (the least disturbed), the paired median ratio follows it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from torch.utils import benchmark
 
 from renyi_kd.losses import renyi_divergence
+
+GOAL = 1.5
+
+
+@dataclass(frozen=True)
+class Path:
+    """One code path of renyi_divergence: an order and a student far from or close to its teacher."""
+
+    alpha: float
+    regime: str  # "far": unrelated logits; "close": the student near its teacher, as late in training
+    note: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"renyi alpha={self.alpha:g} {self.regime}" + (f" ({self.note})" if self.note else "")
+
+
+PATHS = (
+    Path(0.5, "far", "logsumexp"),
+    Path(1.0, "far", "KL"),
+    Path(2.0, "far", "logsumexp"),
+    Path(0.5, "close", "logsumexp"),
+    Path(1.0, "close", "KL"),
+    Path(2.0, "close", "logsumexp"),
+    Path(0.9, "close", "log1p path"),
+    Path(0.1, "close", "skew identity + log1p path, student as first argument"),
+)
 
 
 def classic_kd(z: torch.Tensor, v: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -23,13 +58,28 @@ def renyi_kd(z: torch.Tensor, v: torch.Tensor, temperature: float, alpha: float)
     return renyi_divergence(v, z, alpha, temperature).mean()
 
 
-def time_forward_backward(fn, z: torch.Tensor, v: torch.Tensor, **kwargs) -> float:
-    """Median seconds of one forward + backward pass."""
-    timer = benchmark.Timer(
-        stmt="fn(z, v, **kwargs).backward()",
-        globals={"fn": fn, "z": z, "v": v, "kwargs": kwargs},
-    )
-    return timer.blocked_autorange(min_run_time=2.0).median
+def block_seconds(step: Callable[[], None], device: str, calls: int) -> float:
+    """Seconds per call of ``step`` (a forward and backward pass), averaged over one block of calls."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(calls):
+        step()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / calls
+
+
+def compare(ours: Callable[[], None], base: Callable[[], None], device: str, repeats: int, calls: int) -> tuple[float, float, float]:
+    """(fastest ours, fastest classic, median of the paired ratios) over alternating blocks."""
+    for step in (ours, base):  # warm-up: allocator, lazy initialisation
+        block_seconds(step, device, calls)
+    pairs = [(block_seconds(ours, device, calls), block_seconds(base, device, calls)) for _ in range(repeats)]
+    return min(p[0] for p in pairs), min(p[1] for p in pairs), statistics.median(p[0] / p[1] for p in pairs)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
 
 
 def main() -> None:
@@ -38,22 +88,27 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=1000)
     parser.add_argument("--temperature", type=float, default=4.0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=10, help="forward+backward passes per timed block")
     args = parser.parse_args()
 
     g = torch.Generator().manual_seed(0)
     v = (3 * torch.randn(args.batch, args.classes, generator=g)).to(args.device)
     noise = torch.randn(args.batch, args.classes, generator=g).to(args.device)
-    print(f"device={args.device} logits=[{args.batch}, {args.classes}] T={args.temperature} threads={torch.get_num_threads()}")
-    # Two regimes: unrelated logits (large divergences: the logsumexp form) and a student close to its teacher
-    # (|log Z| < 1/2: the log1p/expm1 form that keeps alpha -> 1 accurate; the usual case late in training).
-    for regime, scale in (("unrelated logits", 3.0), ("student close to teacher", 0.3)):
-        z = (v + scale * noise).requires_grad_() if scale < 1 else (scale * noise).requires_grad_()
-        base = time_forward_backward(classic_kd, z, v, temperature=args.temperature)
-        print(f"\n{regime}\n{'loss':<22}{'ms / fwd+bwd':>14}{'ratio':>8}")
-        print(f"{'F.kl_div (classic)':<22}{base * 1e3:>14.3f}{1.0:>8.2f}")
-        for alpha in (0.5, 1.0, 2.0):
-            t = time_forward_backward(renyi_kd, z, v, temperature=args.temperature, alpha=alpha)
-            print(f"{'renyi alpha=' + str(alpha):<22}{t * 1e3:>14.3f}{t / base:>8.2f}")
+    students = {"far": 3 * noise, "close": v + 0.3 * noise}
+    print(f"device={args.device} logits=[{args.batch}, {args.classes}] T={args.temperature} "
+          f"threads={torch.get_num_threads()} load average before={load_average()}")
+    worst = 0.0
+    for path in PATHS:
+        z = students[path.regime].clone().requires_grad_()
+        ours = partial(lambda z, alpha: renyi_kd(z, v, args.temperature, alpha).backward(), z, path.alpha)
+        base = partial(lambda z: classic_kd(z, v, args.temperature).backward(), z)
+        ours_s, base_s, paired = compare(ours, base, args.device, args.repeats, args.calls)
+        worst = max(worst, ours_s / base_s)
+        print(f"{path.name}: {ours_s / base_s:.2f}x F.kl_div "
+              f"({ours_s * 1e3:.2f} ms vs {base_s * 1e3:.2f} ms; paired median {paired:.2f}x)")
+    print(f"worst path {worst:.2f}x, goal <= {GOAL}x: {'met' if worst <= GOAL else 'missed'} "
+          f"(load average after={load_average()})")
 
 
 if __name__ == "__main__":

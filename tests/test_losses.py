@@ -314,7 +314,7 @@ GOOD = dict(alpha=1.0, beta=0.5, temperature=2.0)
         (dict(temperature=-1.0), "temperature"),
         (dict(beta=1.5), "beta"),
         (dict(beta=-0.1), "beta"),
-        (dict(scaling="linear"), "scaling"),
+        (dict(scaling="quadratic"), "scaling"),
     ],
 )
 def test_invalid_arguments_raise_naming_them(pair, change: dict, name: str) -> None:
