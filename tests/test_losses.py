@@ -371,6 +371,22 @@ def test_first_argument_gradient_is_accurate_next_to_order_one(pair, delta: floa
     torch.testing.assert_close(v.grad, expected, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("alpha", [0.5, 0.9, 1.1, 2.0, 5.0])
+def test_a_close_student_in_float32_is_as_accurate_as_kl(alpha: float) -> None:
+    # For a student close to its teacher every order's error is set by the float32 log-probabilities, as
+    # KL's is: the logsumexp form far from alpha = 1 and the log1p form next to it stay within a small
+    # factor of KL's error (a logsumexp form divided by a small alpha - 1 would not).
+    g = torch.Generator().manual_seed(7)
+    v = 3 * torch.randn(8, 100, generator=g)
+    z = v + 0.03 * torch.randn(8, 100, generator=g)
+
+    def error(order: float) -> torch.Tensor:
+        exact = torch.tensor(reference(v, z, order, 4.0), dtype=torch.float64)
+        return (renyi_divergence(v, z, order, 4.0).double() - exact).abs().max()
+
+    assert error(alpha) <= 4 * error(1.0)
+
+
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
 def test_gradient_survives_when_the_student_is_close_to_the_teacher(alpha: float) -> None:
     # D rounds to tiny negative values here; clamping the value must not zero the gradient.
