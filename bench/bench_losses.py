@@ -1,10 +1,12 @@
 """Forward + backward time of renyi_divergence against the classic F.kl_div KD loss, path by path.
 
 Usage: python bench/bench_losses.py [--batch 512] [--classes 1000] [--device cpu|cuda] [--repeats 15]
+                                    [--threads N] [--clock wall|cpu]
 Goal: at most 1.5x the classic loss on every path. Not a test: numbers depend on the machine and its load.
 
 Each path is timed in blocks alternating with the classic loss, so both see the same load; the headline
 ratio compares the fastest block of each (the least disturbed), the paired median ratio follows it.
+On a shared machine, ``--threads 1 --clock cpu`` (this process's CPU time) is the least disturbed measure.
 """
 
 from __future__ import annotations
@@ -58,23 +60,27 @@ def renyi_kd(z: torch.Tensor, v: torch.Tensor, temperature: float, alpha: float)
     return renyi_divergence(v, z, alpha, temperature).mean()
 
 
-def block_seconds(step: Callable[[], None], device: str, calls: int) -> float:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def block_seconds(step: Callable[[], None], device: str, calls: int, clock: Callable[[], float]) -> float:
     """Seconds per call of ``step`` (a forward and backward pass), averaged over one block of calls."""
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    start = time.perf_counter()
+    start = clock()
     for _ in range(calls):
         step()
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    return (time.perf_counter() - start) / calls
+    return (clock() - start) / calls
 
 
-def compare(ours: Callable[[], None], base: Callable[[], None], device: str, repeats: int, calls: int) -> tuple[float, float, float]:
+def compare(ours: Callable[[], None], base: Callable[[], None], device: str, repeats: int, calls: int,
+            clock: Callable[[], float]) -> tuple[float, float, float]:
     """(fastest ours, fastest classic, median of the paired ratios) over alternating blocks."""
     for step in (ours, base):  # warm-up: allocator, lazy initialisation
-        block_seconds(step, device, calls)
-    pairs = [(block_seconds(ours, device, calls), block_seconds(base, device, calls)) for _ in range(repeats)]
+        block_seconds(step, device, calls, clock)
+    pairs = [(block_seconds(ours, device, calls, clock), block_seconds(base, device, calls, clock)) for _ in range(repeats)]
     return min(p[0] for p in pairs), min(p[1] for p in pairs), statistics.median(p[0] / p[1] for p in pairs)
 
 
@@ -90,20 +96,23 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--calls", type=int, default=10, help="forward+backward passes per timed block")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
 
     g = torch.Generator().manual_seed(0)
     v = (3 * torch.randn(args.batch, args.classes, generator=g)).to(args.device)
     noise = torch.randn(args.batch, args.classes, generator=g).to(args.device)
     students = {"far": 3 * noise, "close": v + 0.3 * noise}
     print(f"device={args.device} logits=[{args.batch}, {args.classes}] T={args.temperature} "
-          f"threads={torch.get_num_threads()} load average before={load_average()}")
+          f"threads={torch.get_num_threads()} clock={args.clock} load average before={load_average()}")
     worst = 0.0
     for path in PATHS:
         z = students[path.regime].clone().requires_grad_()
         ours = partial(lambda z, alpha: renyi_kd(z, v, args.temperature, alpha).backward(), z, path.alpha)
         base = partial(lambda z: classic_kd(z, v, args.temperature).backward(), z)
-        ours_s, base_s, paired = compare(ours, base, args.device, args.repeats, args.calls)
+        ours_s, base_s, paired = compare(ours, base, args.device, args.repeats, args.calls, CLOCKS[args.clock])
         worst = max(worst, ours_s / base_s)
         print(f"{path.name}: {ours_s / base_s:.2f}x F.kl_div "
               f"({ours_s * 1e3:.2f} ms vs {base_s * 1e3:.2f} ms; paired median {paired:.2f}x)")
