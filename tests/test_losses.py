@@ -387,6 +387,22 @@ def test_a_close_student_in_float32_is_as_accurate_as_kl(alpha: float) -> None:
     assert error(alpha) <= 4 * error(1.0)
 
 
+@pytest.mark.parametrize("alpha", [0.25, 0.75, 1.3])
+def test_rows_near_and_far_in_one_batch(alpha: float) -> None:
+    # Next to alpha = 1 a row is computed by the log1p form only while |log Z| = |alpha - 1| D < 1/2:
+    # a batch with both kinds of rows must give each row its own accurate value and gradient.
+    g = torch.Generator().manual_seed(8)
+    v = torch.randn(4, 6, generator=g, dtype=torch.float64)
+    z = v + torch.tensor([[0.1], [0.3], [8.0], [15.0]], dtype=torch.float64) * torch.randn(4, 6, generator=g, dtype=torch.float64)
+    expected = torch.tensor(reference(v, z, alpha), dtype=torch.float64)
+    inner = max(alpha, 1 - alpha)  # the order the skew identity computes
+    log_z = (inner - 1) * torch.tensor(reference(z, v, inner) if alpha < 0.5 else reference(v, z, alpha), dtype=torch.float64)
+    assert (log_z.abs() < 0.5).any() and (log_z.abs() >= 0.5).any()
+    torch.testing.assert_close(renyi_divergence(v, z, alpha), expected, rtol=1e-10, atol=0)
+    v, z = v.requires_grad_(), z.requires_grad_()
+    assert torch.autograd.gradcheck(lambda a, b: renyi_divergence(a, b, alpha), (v, z))
+
+
 @pytest.mark.parametrize("alpha", [0.5, 1.0, 2.0])
 def test_gradient_survives_when_the_student_is_close_to_the_teacher(alpha: float) -> None:
     # D rounds to tiny negative values here; clamping the value must not zero the gradient.
