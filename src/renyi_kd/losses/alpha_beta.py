@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import math
+from itertools import count
 
 import torch
 from torch import Tensor
 
+from renyi_kd.losses.elementwise import blend, horner
 from renyi_kd.losses.logprobs import without_impossible
-
-# g(y) = (e^y - 1 - y) / y^2 = sum_k y^k / (k + 2)!; 18 terms reach float64 precision for |y| <= 1.
-_G_COEFFICIENTS = tuple(1.0 / math.factorial(k + 2) for k in range(18))
 
 
 def _g_series(y: Tensor) -> Tensor:
-    """``(e^y - 1 - y) / y^2`` for |y| <= 1 by its Taylor series (Horner), exact at y = 0 where it is 1/2."""
-    total = torch.full_like(y, _G_COEFFICIENTS[-1])
-    for coefficient in reversed(_G_COEFFICIENTS[:-1]):
-        total = total * y + coefficient
-    return total
+    """``g(y) = (e^y - 1 - y) / y^2 = sum_k y^k / (k + 2)!`` for |y| <= 1, to the precision of y's dtype."""
+    eps = torch.finfo(y.dtype).eps
+    terms = next(n for n in count(1) if 1.0 / math.factorial(n + 2) < eps / 4)
+    return horner(y, [1.0 / math.factorial(k + 2) for k in range(terms)])
 
 
 def _half(tilted: Tensor, delta: Tensor, c: float, s: float, log_power: Tensor) -> Tensor:
@@ -33,7 +31,7 @@ def _half(tilted: Tensor, delta: Tensor, c: float, s: float, log_power: Tensor) 
     if c == 0:
         return series
     closed = (torch.exp(s * log_power) - tilted * (1.0 + y)) / (s * c)
-    return torch.where(y.abs() < 1.0, series, closed)
+    return blend(y.abs() < 1.0, series, closed)
 
 
 def alpha_beta(log_p: Tensor, log_q: Tensor, ab_alpha: float, ab_beta: float) -> Tensor:

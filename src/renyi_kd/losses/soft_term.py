@@ -9,7 +9,7 @@ With ``standardize`` both rows of logits are z-scored first (Sun et al., CVPR 20
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 import torch
 from torch import Tensor
@@ -33,6 +33,13 @@ def _check_standardize(standardize: object) -> bool:
     return standardize
 
 
+def _pointwise(function: Callable[..., Tensor], p_logits: Tensor, q_logits: Tensor, temperature: float,
+               standardize: bool, params: Mapping[str, float]) -> Tensor:
+    if standardize:
+        p_logits, q_logits = standardized(p_logits), standardized(q_logits)
+    return _non_negative(function(log_probs(p_logits, temperature), log_probs(q_logits, temperature), **params))
+
+
 def divergence(
     name: str, p_logits: Tensor, q_logits: Tensor, *, temperature: float = 1.0, standardize: bool = False, **params: float
 ) -> Tensor:
@@ -48,9 +55,7 @@ def divergence(
     values = family.resolve_params(params, aliases=True)
     temperature = check_temperature(temperature)
     check_pair(p_logits, q_logits, "p_logits", "q_logits")
-    if _check_standardize(standardize):
-        p_logits, q_logits = standardized(p_logits), standardized(q_logits)
-    return _non_negative(family.fn(log_probs(p_logits, temperature), log_probs(q_logits, temperature), **values))
+    return _pointwise(family.fn, p_logits, q_logits, temperature, _check_standardize(standardize), values)
 
 
 @dataclass(frozen=True)
@@ -83,14 +88,12 @@ class SoftTerm:
         check_pair(teacher_logits, student_logits, "teacher_logits", "student_logits")
         if self.family.needs_targets and targets is None:
             raise ValueError(f"divergence={self.family.name!r} needs the labels: targets=None is not allowed")
+        if self.family.pointwise:
+            function = self.family.per_order_fn if self.scaling.per_order else self.family.fn
+            return _pointwise(function, teacher_logits, student_logits, self.temperature, self.standardize, self.params)
         if self.standardize:
             teacher_logits, student_logits = standardized(teacher_logits), standardized(student_logits)
-        temperature = self.temperature
-        if not self.family.pointwise:
-            return _non_negative(self.family.fn(teacher_logits, student_logits, targets, temperature=temperature, **self.params))
-        function = self.family.per_order_fn if self.scaling.per_order else self.family.fn
-        log_p, log_q = log_probs(teacher_logits, temperature), log_probs(student_logits, temperature)
-        return _non_negative(function(log_p, log_q, **self.params))
+        return _non_negative(self.family.fn(teacher_logits, student_logits, targets, temperature=self.temperature, **self.params))
 
     def __call__(self, student_logits: Tensor, teacher_logits: Tensor, targets: Tensor | None = None) -> Tensor:
         """``factor(T) * mean_batch term``: the soft term of the distillation loss."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from renyi_kd.losses.elementwise import expm1
 from renyi_kd.losses.logprobs import without_impossible
 
 
@@ -15,5 +16,5 @@ def tv(log_p: Tensor, log_q: Tensor) -> Tensor:
     p_i and q_i nearly agree (their difference would cancel).
     """
     log_p, log_q = without_impossible(log_p, log_q)
-    gap = -torch.expm1(-(log_p - log_q).abs())
+    gap = -expm1(-(log_p - log_q).abs())
     return 0.5 * (torch.maximum(log_p, log_q).exp() * gap).sum(dim=-1)
