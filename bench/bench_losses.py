@@ -1,6 +1,6 @@
 """Forward + backward time of renyi_divergence against the classic F.kl_div KD loss, path by path.
 
-Usage: python bench/bench_losses.py [--batch 512] [--classes 1000] [--device cpu|cuda] [--repeats 15]
+Usage: python bench/bench_losses.py [--batch 512] [--classes 1000] [--device cpu|cuda] [--repeats 30]
                                     [--threads N] [--clock wall|cpu]
 Goal: at most 1.5x the classic loss on every path. Not a test: numbers depend on the machine and its load.
 
@@ -94,8 +94,8 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=1000)
     parser.add_argument("--temperature", type=float, default=4.0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--calls", type=int, default=10, help="forward+backward passes per timed block")
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--calls", type=int, default=5, help="forward+backward passes per timed block")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     args = parser.parse_args()
