@@ -46,7 +46,7 @@ def run_method(args: tuple[str, int, str]) -> list[dict]:
     design = startup_design(space, {}, tuned_names(method), points, config["tuning"]["sampler"]["seed"])
     rows = []
     for number, params in enumerate(design):
-        model, history = setup.train(method, Hyperparameters(**params), seed=config["tuning"]["seed"])
+        model, history = setup.train(method, Hyperparameters.from_params(params), seed=config["tuning"]["seed"])
         logits, targets = predict(model, setup.prepared.data, setup.prepared.splits["test"], batch_size=256,
                                   runtime=runtime)
         test = classification_metrics(logits, targets)

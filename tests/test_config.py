@@ -39,9 +39,20 @@ def test_default_config_is_valid_and_gets_defaults() -> None:
         (changed("learning_rate", 0.1), "learning_rate", "unknown key"),
         (changed("teacher/model", "resnet_does_not_exist"), "teacher.model", "unknown timm model"),
         (changed("student/model", "vit_tiny_typo"), "student.model", "unknown timm model"),
-        (changed("methods/renyi-a0.5", {"alpha": -0.5}), "methods.renyi-a0.5.alpha", "minimum"),
+        (changed("methods/renyi-a0.5", {"alpha": -0.5}), "methods.renyi-a0.5.alpha", "contradicts"),
         (changed("methods/renyi-a0.5", {"alpha": 2.0}), "methods.renyi-a0.5.alpha", "contradicts"),
-        (changed("methods/renyi-a-1", None), "methods.renyi-a-1", "method names"),
+        (changed("methods/renyi-a-1", None), "methods.renyi-a-1.divergence", "names its divergence"),
+        (changed("methods/renyi-a1.2.3", None), "methods.renyi-a1.2.3", "needs a number"),
+        (changed("methods/renyi-a0.5", {"divergence": "js"}), "methods.renyi-a0.5.divergence", "contradicts"),
+        (changed("methods/kl", {"alpha": 2}), "methods.kl.alpha", "contradicts"),
+        (changed("methods/mine", {"beta": 0.5}), "methods.mine.divergence", "names its divergence"),
+        (changed("methods/mine", {"divergence": "hellinger"}), "methods.mine.divergence", "must be one of"),
+        (changed("methods/mine", {"divergence": "js", "lam": 2.0}), "methods.mine.lam", "must be in"),
+        (changed("methods/mine", {"divergence": "js", "alpha": 0.5}), "methods.mine.alpha", "not a parameter"),
+        (changed("methods/mine", {"divergence": "js", "scaling": "thesis"}), "methods.mine.scaling", "divides by the order"),
+        (changed("methods/mine", {"divergence": "js", "tune": ["lam", "nope"]}), "methods.mine.tune", "no default search range"),
+        (changed("methods/ce", {"lam": 0.5}), "methods.ce.lam", "no divergence parameters"),
+        (changed("methods/mine", {"divergence": "js", "transfer": "test"}), "methods.mine.transfer", "is not one of"),
         (changed("methods/kl", {"beta": 1.5}), "methods.kl.beta", "maximum"),
         (changed("distillation/T", 0), "distillation.T", "less than or equal to the minimum"),
         (changed("data/name", "mnist"), "data.name", "is not one of"),
@@ -50,7 +61,7 @@ def test_default_config_is_valid_and_gets_defaults() -> None:
         (changed("teacher/pretrained_file", "/no/such/weights.safetensors"), "teacher.pretrained_file", "not found"),
         (changed("seeds", [0, 0]), "seeds", "non-unique"),
         (changed("teacher/epochs", "ten"), "teacher.epochs", "not of type"),
-        (changed("methods/ce", {"divergence": "renyi"}), "methods.ce.divergence", "no divergence"),
+        (changed("methods/ce", {"divergence": "renyi"}), "methods.ce.divergence", "contradicts"),
         (changed("methods/renyi-ainf", None), "methods.renyi-ainf.scaling", "identically zero"),
         (changed("methods/renyi-a0", {"scaling": "hinton"}), "methods.renyi-a0.scaling", "identically zero"),
         (changed("tuning/seed", 3), "tuning.seed", "also a final seed"),
@@ -89,4 +100,26 @@ def test_methods_are_data() -> None:
     renyi = method_from_config(config, "renyi-a2")
     assert renyi.loss_params(beta=0.9, T=2.0) == {
         "beta": 0.9, "temperature": 2.0, "scaling": "hinton", "divergence": "renyi", "alpha": 2.0,
+        "standardize": False, "label_smoothing": 0.0,
     }
+
+
+def test_any_registered_family_is_a_method_under_a_free_name() -> None:
+    config = validate_config(changed("methods", {
+        "ce": None, "kl": None,
+        "ce-ls": {"divergence": None, "tune": ["label_smoothing"]},
+        "ce-all": {"divergence": None, "transfer": "train"},
+        "js": {"divergence": "js", "lam": 0.3},
+        "ab": {"divergence": "alpha_beta", "tune": ["ab_alpha", "ab_beta"]},
+        "kl-std": {"divergence": "kl", "standardize": True},
+        "renyi-a2-hinton": {"divergence": "renyi", "alpha": 2, "scaling": "hinton"},
+    }))
+    js = method_from_config(config, "js")
+    assert js.params == {"lam": 0.3} and js.scaling == "hinton" and js.alpha is None
+    assert js.loss_params(beta=0.5, T=3.0)["lam"] == 0.3
+    ab = method_from_config(config, "ab")
+    assert set(ab.tune) == {"ab_alpha", "ab_beta"} and ab.loss_params(ab_alpha=0.9)["ab_alpha"] == 0.9
+    assert method_from_config(config, "ce-ls").tune == {"label_smoothing": {"low": 0.0, "high": 0.3, "log": False}}
+    assert method_from_config(config, "ce-all").transfer == "train"
+    assert method_from_config(config, "kl-std").loss_params()["standardize"] is True
+    assert method_from_config(config, "renyi-a2-hinton").alpha == 2.0

@@ -191,7 +191,7 @@ def test_a_resumed_or_second_worker_sampler_does_not_replay_suggestions() -> Non
 
 def test_equal_validation_accuracy_is_decided_by_validation_nll() -> None:
     config = copy.deepcopy(DEFAULT)
-    config["tuning"]["n_trials"] = 3
+    config["tuning"].update(n_trials=3, objective="val_acc")
     config["tuning"]["sampler"]["n_startup_trials"] = 2
     config = validate_config(config)
     study = optuna.create_study(direction="maximize")

@@ -82,7 +82,7 @@ def cmd_train_student(args: argparse.Namespace) -> None:
     from renyi_kd.student import Hyperparameters, final_runs
 
     config = _config(args.config)
-    hp = Hyperparameters(**read_json(args.params)["params"]) if args.params else None
+    hp = Hyperparameters.from_params(read_json(args.params)["params"]) if args.params else None
     final_runs(config, args.exp_dir, args.study, args.seeds, hp, _runtime(config, args), _uri(config, args.exp_dir))
 
 

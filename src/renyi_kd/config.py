@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import jsonschema
 import yaml
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-_RENYI_NAME = re.compile(r"^renyi-a(?P<alpha>.+)$")
+_RENYI_NAME = re.compile(r"^renyi-a(?P<alpha>[0-9][0-9.]*|inf)$")  # the Rényi shorthand; other names are free
 
 
 class ConfigError(ValueError):
@@ -28,38 +28,61 @@ class ConfigError(ValueError):
         self.key = key
 
 
+# Method-entry keys that are not parameters of the method's family.
+_METHOD_KEYS = ("divergence", "beta", "T", "scaling", "standardize", "label_smoothing", "transfer", "tune", "label")
+# Tuning ranges of the method-level knobs a method may list under `tune` by name.
+_KNOB_RANGES = {"label_smoothing": {"low": 0.0, "high": 0.3, "log": False}}
+
+
 @dataclass(frozen=True)
 class Method:
     """A compared method is data: its divergence family and parameters, never a branch in the loop.
 
-    ``divergence=None`` with ``beta=0`` is the student trained alone (``ce``).
+    ``divergence=None`` (with ``beta = 0``) is the student trained alone. ``params`` are the family's
+    parameters (by registry name, defaults filled in); ``tune`` maps the extra names this method tunes (family
+    parameters, ``label_smoothing``) to their search ranges; ``transfer`` is the split the student learns from.
     """
 
     name: str
     divergence: str | None
-    alpha: float | None
+    params: dict[str, float]
     beta: float
     T: float
-    scaling: str
+    scaling: str | None
+    standardize: bool = False
+    label_smoothing: float = 0.0
+    transfer: str = "transfer"
+    tune: dict[str, dict[str, Any]] = field(default_factory=dict)
+    label: str | None = None
 
     @property
     def uses_teacher(self) -> bool:
         return self.divergence is not None
 
-    def loss_params(self, beta: float | None = None, T: float | None = None) -> dict[str, Any]:
-        """Keyword arguments for :class:`renyi_kd.losses.DistillationLoss`; tuned beta and T override."""
+    @property
+    def alpha(self) -> float | None:
+        """The Rényi order of a Rényi method (the project's `alpha`), else None."""
+        return self.params.get("alpha") if self.divergence == "renyi" else None
+
+    def loss_params(self, beta: float | None = None, T: float | None = None, **tuned: float) -> dict[str, Any]:
+        """Keyword arguments for :class:`renyi_kd.losses.DistillationLoss`; tuned values override."""
+        smoothing = tuned.get("label_smoothing", self.label_smoothing)
         if not self.uses_teacher:  # beta = 0: the soft term is never evaluated
-            return {"beta": 0.0, "temperature": 1.0, "scaling": self.scaling, "divergence": "renyi", "alpha": 1.0}
+            return {"beta": 0.0, "temperature": 1.0, "divergence": "renyi", "alpha": 1.0, "label_smoothing": smoothing}
+        params = {name: tuned.get(name, value) for name, value in self.params.items()}
         return {
             "beta": self.beta if beta is None else beta,
             "temperature": self.T if T is None else T,
             "scaling": self.scaling,
             "divergence": self.divergence,
-            "alpha": self.alpha,
+            "standardize": self.standardize,
+            "label_smoothing": smoothing,
+            **params,
         }
 
     def tags(self) -> dict[str, str]:
-        return {"method": self.name, "divergence": str(self.divergence), "alpha": str(self.alpha)}
+        return {"method": self.name, "divergence": str(self.divergence), "alpha": str(self.alpha),
+                **{f"param.{name}": str(value) for name, value in self.params.items()}}
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -180,7 +203,8 @@ def _check_report(config: dict[str, Any]) -> None:
         for key in ("references", "methods"):
             unknown = [m for m in family[key] or [] if m not in config["methods"]]
             if unknown:
-                raise ConfigError(f"report.comparisons.{i}.{key}", f"{unknown} are not configured methods")
+                raise ConfigError(f"report.comparisons.{i}.{key}", f"{unknown} are not configured methods (the default "
+                                  "families compare every method with kl and ce: set report.comparisons to other references)")
     if report["equivalence_reference"] not in config["methods"]:
         raise ConfigError("report.equivalence_reference", f"{report['equivalence_reference']!r} is not a configured method")
 
@@ -222,47 +246,99 @@ def tuning_budget(config: dict[str, Any], name: str) -> tuple[int, int]:
     return override.get("n_trials", tuning["n_trials"]), override.get("epochs", epochs)
 
 
-def _alpha_from_name(name: str) -> float | None:
+def shorthand(name: str) -> dict[str, Any] | None:
+    """The method a shorthand name stands for: ce, kl, renyi-a{alpha}; None for a free name."""
+    if name == "ce":
+        return {"divergence": None}
     if name == "kl":
-        return 1.0
+        return {"divergence": "renyi", "alpha": 1.0}
     match = _RENYI_NAME.match(name)
-    return float(match["alpha"]) if match else None
+    if match is None:
+        return None
+    try:
+        return {"divergence": "renyi", "alpha": float(match["alpha"])}
+    except ValueError:
+        raise ConfigError(f"methods.{name}", "renyi-a{alpha} needs a number or inf for alpha (e.g. renyi-a0.5)") from None
 
 
 def method_from_config(config: dict[str, Any], name: str) -> Method:
-    """The method ``name`` with the shared ``distillation`` defaults applied; its name fixes its alpha."""
+    """The method ``name``: a shorthand (ce, kl, renyi-a{alpha}) or a free name whose entry sets
+    ``divergence``; the family's parameters come from the registry and the shared ``distillation`` defaults
+    apply where the method sets nothing."""
+    from renyi_kd.losses import get_family
+
     if name not in config["methods"]:
         raise ConfigError(f"methods.{name}", f"not a configured method (configured: {sorted(config['methods'])})")
-    entry = config["methods"][name] or {}
-    defaults = config.get("distillation", {})
+    entry = dict(config["methods"][name] or {})
     key = f"methods.{name}"
-    if name == "ce":
-        if entry.get("divergence") is not None:
-            raise ConfigError(f"{key}.divergence", "ce is the student trained alone: no divergence")
-        return Method(name, None, None, 0.0, 1.0, defaults.get("scaling", "thesis"))
-
-    divergence = entry.get("divergence", "renyi")
+    implied = shorthand(name)
+    if implied is None and "divergence" not in entry:
+        raise ConfigError(f"{key}.divergence", "a method without a shorthand name (ce, kl, renyi-a{alpha}) names its "
+                          "divergence family (or null for the student alone)")
+    for setting, value in (implied or {}).items():
+        given = entry.setdefault(setting, value)
+        if given != value and not (isinstance(given, (int, float)) and math.isclose(given, value)):
+            raise ConfigError(f"{key}.{setting}", f"{given!r} contradicts the method name ({setting} {value!r})")
+    divergence = entry["divergence"]
+    defaults = config.get("distillation", {})
+    knobs = {k: entry.pop(k) for k in _METHOD_KEYS if k in entry}
+    common = {"standardize": knobs.get("standardize", False), "label_smoothing": knobs.get("label_smoothing", 0.0),
+              "transfer": knobs.get("transfer", "transfer"), "label": knobs.get("label")}
     if divergence is None:
-        raise ConfigError(f"{key}.divergence", "only ce trains without a teacher")
-    named_alpha = _alpha_from_name(name)
-    alpha = float(entry.get("alpha", named_alpha))
-    if named_alpha is not None and not math.isclose(alpha, named_alpha):
-        raise ConfigError(f"{key}.alpha", f"{alpha} contradicts the method name (alpha {named_alpha})")
-    scaling = entry.get("scaling", defaults.get("scaling", "thesis"))
+        if entry:
+            raise ConfigError(f"{key}.{next(iter(entry))}", "the student alone has no divergence parameters")
+        tune = _tuned_ranges(key, knobs.get("tune", []), {})
+        return Method(name, None, {}, 0.0, 1.0, None, tune=tune, **common)
+    try:
+        family = get_family(divergence)
+    except ValueError as error:
+        raise ConfigError(f"{key}.divergence", str(error)) from None
+    try:
+        params = family.resolve_params(entry)
+    except ValueError as error:  # the message starts with the parameter's name
+        bad = next((k for k in entry if str(error).startswith(k)), next(iter(entry), "divergence"))
+        raise ConfigError(f"{key}.{bad}", str(error)) from None
+    try:
+        scaling = family.scaling(knobs.get("scaling", defaults.get("scaling"))).name
+    except ValueError as error:
+        raise ConfigError(f"{key}.scaling" if "scaling" in knobs else "distillation.scaling", str(error)) from None
+    _check_degenerate_scaling(key, divergence, params, scaling)
+    searchable = {p.name: {"low": p.search.low, "high": p.search.high, "log": p.search.log}
+                  for p in family.params if p.search is not None}
+    return Method(
+        name=name,
+        divergence=divergence,
+        params=params,
+        beta=float(knobs.get("beta", defaults.get("beta", 0.7))),
+        T=float(knobs.get("T", defaults.get("T", 4.0))),
+        scaling=scaling,
+        tune=_tuned_ranges(key, knobs.get("tune", []), searchable),
+        **common,
+    )
+
+
+def _tuned_ranges(key: str, tune: list[str] | dict[str, Any], searchable: dict[str, dict]) -> dict[str, dict]:
+    """The search range of every extra parameter a method tunes: given, or its family's (label_smoothing's)."""
+    known = {**_KNOB_RANGES, **searchable}
+    ranges = dict(tune) if isinstance(tune, dict) else {name: None for name in tune}
+    for name, given in ranges.items():
+        if given is None and name not in known:
+            raise ConfigError(f"{key}.tune", f"{name!r} has no default search range here (known: {sorted(known)}); "
+                              "give one as {low, high, log}")
+        ranges[name] = {"log": False, **(given or known[name])}
+    return ranges
+
+
+def _check_degenerate_scaling(key: str, divergence: str, params: dict[str, float], scaling: str) -> None:
+    alpha = params.get("alpha")
+    if divergence != "renyi" or alpha is None:
+        return
     if (scaling == "thesis" and math.isinf(alpha)) or (scaling == "hinton" and alpha == 0.0):
         raise ConfigError(
             f"{key}.scaling",
             f"with alpha {alpha} the {scaling} scaling makes the soft term identically zero "
             f"(T^2/alpha = 0 at alpha = inf; D_0 = 0 for full-support softmax): use the other scaling",
         )
-    return Method(
-        name=name,
-        divergence=divergence,
-        alpha=alpha,
-        beta=float(entry.get("beta", defaults.get("beta", 0.7))),
-        T=float(entry.get("T", defaults.get("T", 4.0))),
-        scaling=scaling,
-    )
 
 
 def methods_from_config(config: dict[str, Any]) -> list[Method]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from renyi_kd.augment import AugmentPolicy
 from renyi_kd.config import Method, method_from_config
 from renyi_kd.device_data import BatchSource, batch_source
 from renyi_kd.files import digest, read_json, write_json
+from renyi_kd.labels import method_labels
 from renyi_kd.logits import TeacherLogits
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.metrics import classification_metrics, fidelity_metrics
@@ -32,12 +33,20 @@ log = logging.getLogger("renyi_kd.student")
 
 @dataclass(frozen=True)
 class Hyperparameters:
-    """What tuning chooses. ``beta`` and ``T`` are None for the student trained alone."""
+    """What tuning chooses. ``beta`` and ``T`` are None for the student trained alone; ``extra`` holds the
+    method's own tuned parameters (a family's, e.g. ``ab_alpha``, or ``label_smoothing``)."""
 
     lr: float
     weight_decay: float
     beta: float | None = None
     T: float | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: dict[str, float]) -> "Hyperparameters":
+        """From best.json's ``params`` (or a trial's): the named fields and the method's own parameters."""
+        named = {key: params[key] for key in ("lr", "weight_decay", "beta", "T") if key in params}
+        return cls(**named, extra={k: v for k, v in params.items() if k not in named})
 
     @classmethod
     def defaults(cls, config: dict[str, Any], method: Method) -> "Hyperparameters":
@@ -46,7 +55,9 @@ class Hyperparameters:
         return cls(optimizer["lr"], optimizer["weight_decay"], beta, temperature)
 
     def as_dict(self) -> dict[str, float]:
-        return {k: v for k, v in vars(self).items() if v is not None}
+        named = {k: v for k, v in (("lr", self.lr), ("weight_decay", self.weight_decay), ("beta", self.beta),
+                                   ("T", self.T)) if v is not None}
+        return {**named, **self.extra}
 
 
 @dataclass
@@ -100,9 +111,9 @@ class StudentSetup:
                                    augment=self.augment, **overrides)
         seed_everything(seed)
         model = model_for(section, self.prepared.data)
-        loss_params = method.loss_params(beta=hp.beta, T=hp.T)
+        loss_params = method.loss_params(beta=hp.beta, T=hp.T, **hp.extra)
         history = fit(
-            model, self.source, self.prepared.splits["transfer"], self.prepared.splits["val"],
+            model, self.source, self.prepared.splits[method.transfer], self.prepared.splits["val"],
             DistillationLoss(**loss_params), spec=spec, runtime=self.runtime,
             soft_targets=self.soft_targets if method.uses_teacher else None, state_path=state_path,
             state_key=self._state_key(method, hp), on_epoch=on_epoch, description=f"{method.name} seed {seed}",
@@ -110,7 +121,7 @@ class StudentSetup:
         return model, history
 
     def _state_key(self, method: Method, hp: Hyperparameters) -> str:
-        loss_params = method.loss_params(beta=hp.beta, T=hp.T)
+        loss_params = method.loss_params(beta=hp.beta, T=hp.T, **hp.extra)
         return digest(self.config["student"], loss_params, self.prepared.fingerprint, self.teacher.meta,
                       self.config["distillation"]["teacher_outputs"])
 
@@ -166,7 +177,10 @@ def _final_run(setup: StudentSetup, exp_dir: Path, study: str, method: Method, s
             "lr": hp.lr, "weight_decay": hp.weight_decay, "seed": seed, **test, **fidelity,
             "epochs": len(history), "wall_time_s": training_seconds(history),
             "student_params": count_parameters(model), "teacher": config["teacher"]["model"],
-            "student": config["student"]["model"],
+            "student": config["student"]["model"], "standardize": method.standardize, "transfer": method.transfer,
+            "label_smoothing": hp.extra.get("label_smoothing", method.label_smoothing),
+            **{f"param.{name}": hp.extra.get(name, value) for name, value in method.params.items()},
+            **{f"label_{style}": label for style, label in method_labels(method).items()},
         }
         save_predictions(out / "predictions.safetensors", torch.as_tensor(test_indices), targets, logits,
                          data_fingerprint=setup.prepared.fingerprint)

@@ -96,8 +96,15 @@ def rungs(settings: dict[str, Any], epochs: int) -> list[int]:
 
 
 def tuned_names(method: Method) -> list[str]:
-    """The student alone tunes what it has (lr, weight_decay); distillation methods also T and beta."""
-    return ["lr", "weight_decay", "T", "beta"] if method.uses_teacher else ["lr", "weight_decay"]
+    """The student alone tunes what it has (lr, weight_decay); distillation methods also T and beta; every
+    method also its own listed parameters (a family's, label_smoothing), in the same budget."""
+    shared = ["lr", "weight_decay", "T", "beta"] if method.uses_teacher else ["lr", "weight_decay"]
+    return shared + [name for name in method.tune if name not in shared]
+
+
+def search_ranges(config: dict[str, Any], method: Method) -> dict[str, dict[str, Any]]:
+    """The range of every parameter the method tunes: the experiment's shared space, then its own."""
+    return {**config["tuning"]["search_space"], **method.tune}
 
 
 def sampler_seed(config: dict[str, Any], repeat: int) -> int:
@@ -107,8 +114,8 @@ def sampler_seed(config: dict[str, Any], repeat: int) -> int:
 
 def design_points(config: dict[str, Any], method: Method, repeat: int) -> list[dict[str, float]]:
     tuning = config["tuning"]
-    return startup_design(tuning["search_space"], {}, tuned_names(method), tuning["sampler"]["n_startup_trials"],
-                          sampler_seed(config, repeat))
+    return startup_design(tuning["search_space"], method.tune, tuned_names(method),
+                          tuning["sampler"]["n_startup_trials"], sampler_seed(config, repeat))
 
 
 def study_name(config: dict[str, Any], exp_dir: Path, study: str) -> str:

@@ -30,6 +30,7 @@ from renyi_kd.study import (
     open_study,
     optimize_with_budget,
     report_epoch,
+    search_ranges,
     tuned_names,
 )
 
@@ -50,7 +51,7 @@ class Objective:
         self.key = config["tuning"]["objective"]
 
     def suggest(self, trial: optuna.Trial) -> dict[str, float]:
-        space = self.config["tuning"]["search_space"]
+        space = search_ranges(self.config, self.method)
         return {name: trial.suggest_float(name, space[name]["low"], space[name]["high"], log=space[name]["log"])
                 for name in tuned_names(self.method)}
 
@@ -60,7 +61,7 @@ class Objective:
         from renyi_kd.student import Hyperparameters
         from renyi_kd.tracking import log_data, log_epoch
 
-        hp = Hyperparameters(**self.suggest(trial))
+        hp = Hyperparameters.from_params(self.suggest(trial))
         trial.set_user_attr(EPOCHS_TRAINED, 0)
         seconds = 0.0
 

@@ -11,8 +11,15 @@ from renyi_kd.losses.logprobs import at_least_float32
 from renyi_kd.losses.soft_term import SoftTerm, divergence
 
 
+def _check_label_smoothing(label_smoothing: float) -> float:
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be in [0, 1), got label_smoothing={label_smoothing!r}")
+    return float(label_smoothing)
+
+
 def _kd_loss(
-    soft_term: SoftTerm, beta: float, student_logits: Tensor, teacher_logits: Tensor | None, targets: Tensor | None
+    soft_term: SoftTerm, beta: float, student_logits: Tensor, teacher_logits: Tensor | None, targets: Tensor | None,
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     if targets is None:
         if teacher_logits is None:
@@ -23,7 +30,7 @@ def _kd_loss(
             f"targets must have one entry per row of student_logits, got targets={tuple(targets.shape)} "
             f"and student_logits={tuple(student_logits.shape)}"
         )
-    hard = F.cross_entropy(at_least_float32(student_logits), targets)
+    hard = F.cross_entropy(at_least_float32(student_logits), targets, label_smoothing=label_smoothing)
     if beta == 0.0:
         if teacher_logits is not None:
             check_pair(teacher_logits, student_logits, "teacher_logits", "student_logits")
@@ -43,6 +50,7 @@ def kd_loss(
     temperature: float,
     scaling: str | None = None,
     standardize: bool = False,
+    label_smoothing: float = 0.0,
     **params: float,
 ) -> Tensor:
     """``(1 - beta) * CE(targets, softmax(z)) + beta * s * mean_batch term`` for the family ``divergence``.
@@ -50,11 +58,12 @@ def kd_loss(
     ``scaling=None`` is the family's default (``FAMILIES[divergence].default_scaling``); ``params`` are the
     family's parameters by their registry names. ``targets=None`` gives the pure soft term (``beta`` is
     then only checked; families that need the labels refuse it). With ``beta = 0`` the teacher is not
-    needed (``teacher_logits`` may be None): that is a student trained alone.
+    needed (``teacher_logits`` may be None): that is a student trained alone. ``label_smoothing`` smooths
+    the hard-label term only (torch's ``cross_entropy(..., label_smoothing)``).
     """
     beta = check_beta(beta)
     soft_term = SoftTerm.build(divergence, temperature=temperature, scaling=scaling, standardize=standardize, **params)
-    return _kd_loss(soft_term, beta, student_logits, teacher_logits, targets)
+    return _kd_loss(soft_term, beta, student_logits, teacher_logits, targets, _check_label_smoothing(label_smoothing))
 
 
 class DistillationLoss(torch.nn.Module):
@@ -72,19 +81,22 @@ class DistillationLoss(torch.nn.Module):
         divergence: str = "renyi",
         scaling: str | None = None,
         standardize: bool = False,
+        label_smoothing: float = 0.0,
         **params: float,
     ) -> None:
         super().__init__()
         self.beta = check_beta(beta)
+        self.label_smoothing = _check_label_smoothing(label_smoothing)
         self.soft_term = SoftTerm.build(
             divergence, temperature=temperature, scaling=scaling, standardize=standardize, **params
         )
 
     def forward(self, student_logits: Tensor, teacher_logits: Tensor | None, targets: Tensor | None) -> Tensor:
-        return _kd_loss(self.soft_term, self.beta, student_logits, teacher_logits, targets)
+        return _kd_loss(self.soft_term, self.beta, student_logits, teacher_logits, targets, self.label_smoothing)
 
     def extra_repr(self) -> str:
-        return f"{self.soft_term.describe()}, beta={self.beta}"
+        smoothing = f", label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+        return f"{self.soft_term.describe()}, beta={self.beta}{smoothing}"
 
 
 def distillation_loss(

@@ -45,7 +45,7 @@ from renyi_kd.report.inputs import (  # noqa: E402
     load_trials,
     tuned_parameters,
 )
-from renyi_kd.report.methods import method_palette, sort_methods  # noqa: E402
+from renyi_kd.report.methods import describe_methods, method_palette, sort_methods  # noqa: E402
 from renyi_kd.report.settings import ReportSettings, report_settings  # noqa: E402
 from renyi_kd.report.stats import METRICS, summarize  # noqa: E402
 from renyi_kd.report.tables import (  # noqa: E402
@@ -132,6 +132,7 @@ def build_report(
     config: ReportSettings = report_settings(settings)
     report_dir = exp_dir / "report"
     runs = load_runs(report_dir / "runs.csv")
+    describe_methods(runs)
     for metric in _FRACTION_METRICS:
         if (runs[metric] > 1).any():
             logger.warning("%s has values > 1; the report expects fractions in [0, 1] and shows percent", metric)

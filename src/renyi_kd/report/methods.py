@@ -1,8 +1,14 @@
-"""Method names: their Rényi order, their order in tables and figures, their labels and their colours.
+"""Methods in the report: their Rényi order, their order in tables and figures, their labels, their colours.
 
-Method names follow DESIGN.md section 2: ``ce`` (student alone), ``kl`` (Hinton KD, the Rényi order
-alpha = 1), ``renyi-a0`` (the alpha -> 0 limit, reverse KL) and ``renyi-a{alpha}``. Any other name (a future
-divergence family) is kept, sorted after the Rényi methods, and has no alpha.
+What a method is comes from the data, never from parsing its name here: :func:`describe_methods` reads the
+final runs' records (``runs.csv``: ``divergence``, ``alpha``, ``scaling``, ``transfer`` and the labels the
+runs wrote from the family registry, ``label_text``/``label_latex``/``label_mpl``). A name with no record
+(a theory figure's extra order) falls back to what the configuration's shorthand says it is
+(:func:`renyi_kd.config.shorthand`: ce, kl, renyi-a{alpha}), else to the name itself.
+
+The alpha axis (accuracy and tuned values against alpha) holds the Rényi methods in the family's default
+(thesis) scaling, ``kl`` at alpha = 1; a Rényi order under another scaling is compared in the tables and
+the forest plot instead, so no order appears twice on one axis.
 
 One colour per method everywhere: :func:`method_palette` is the only place colours are chosen, and every
 figure takes its colours from the mapping it returns.
@@ -12,14 +18,20 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+import pandas as pd
 import seaborn as sns
+
+from renyi_kd.config import shorthand
+from renyi_kd.labels import renyi_labels
+from renyi_kd.losses import get_family
 
 __all__ = [
     "REFERENCE_METHODS",
     "alpha_method_name",
+    "describe_methods",
     "method_alpha",
     "method_label",
     "method_palette",
@@ -30,75 +42,95 @@ logger = logging.getLogger(__name__)
 
 REFERENCE_METHODS = ("ce", "kl")
 
-_RENYI = re.compile(r"^renyi-a(?P<alpha>.+)$")
-
 # Indices into seaborn's 10-colour "colorblind" palette (Okabe-Ito-like). The student alone is the neutral
-# grey, Hinton's KL the blue; Rényi orders take the rest, the pale yellow last because it reads badly on white.
+# grey, Hinton's KL the blue; the other methods take the rest, the pale yellow last because it reads badly on white.
 _CE_COLOUR = 7
 _KL_COLOUR = 0
 _OTHER_COLOURS = (1, 2, 3, 4, 9, 5, 6, 8)
+_STYLES = ("text", "latex", "mpl")
+
+
+@dataclass(frozen=True)
+class _Description:
+    alpha: float | None  # the method's place on the alpha axis, if it has one
+    student_alone: bool
+    labels: dict[str, str]
+
+
+_DESCRIBED: dict[str, _Description] = {}
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value)) and value != ""
+
+
+def describe_methods(runs: pd.DataFrame) -> None:
+    """Record what each method of ``runs`` is (see the module docstring), forgetting earlier records."""
+    _DESCRIBED.clear()
+    thesis = get_family("renyi").default_scaling
+    for method, rows in runs.groupby("method", sort=False):
+        row = rows.iloc[0]
+        divergence = row.get("divergence")
+        renyi = divergence == "renyi" and (not _present(row.get("scaling")) or row.get("scaling") == thesis)
+        alpha = float(row["alpha"]) if renyi and _present(row.get("alpha")) else None
+        labels = {style: str(row[f"label_{style}"]) for style in _STYLES if _present(row.get(f"label_{style}"))}
+        alone = not _present(divergence)
+        _DESCRIBED[str(method)] = _Description(alpha, alone, labels)
+
+
+def _implied(method: str) -> _Description | None:
+    if method in _DESCRIBED:
+        return _DESCRIBED[method]
+    implied = shorthand(method)
+    if implied is None:
+        return None
+    return _Description(implied.get("alpha"), implied["divergence"] is None, {})
 
 
 def method_alpha(method: str) -> float | None:
-    """The Rényi order of a method: 1 for ``kl``, alpha for ``renyi-a{alpha}`` (``inf`` allowed), else None."""
-    if method == "kl":
-        return 1.0
-    match = _RENYI.match(method)
-    if match is None:
-        return None
-    try:
-        alpha = float(match["alpha"])
-    except ValueError:
-        return None
-    return alpha if alpha >= 0 and not math.isnan(alpha) else None
+    """The method's Rényi order on the alpha axis (1 for ``kl``), else None."""
+    described = _implied(method)
+    return None if described is None else described.alpha
 
 
 def _sort_key(method: str) -> tuple[int, float, str]:
+    described = _implied(method)
     if method == "ce":
         return (0, 0.0, method)
-    if method == "kl":
+    if described is not None and described.student_alone:
         return (1, 0.0, method)
+    if method == "kl":
+        return (2, 0.0, method)
     alpha = method_alpha(method)
     if alpha is not None:
-        return (2, alpha, method)
-    return (3, 0.0, method)
+        return (3, alpha, method)
+    return (4, 0.0, method)
 
 
 def sort_methods(methods: Iterable[str]) -> list[str]:
-    """Unique methods in report order: ``ce``, ``kl``, Rényi methods by increasing alpha, then the rest by name."""
+    """Unique methods in report order: ``ce`` and other students alone, ``kl``, Rényi methods by increasing
+    alpha, then the rest by name."""
     return sorted(dict.fromkeys(methods), key=_sort_key)
 
 
 def method_label(method: str, style: str = "text") -> str:
-    """Human-readable label of a method.
-
-    ``style`` is ``"text"`` (Markdown, Unicode), ``"latex"`` (escaped, math in ``$...$``, shortened for
-    narrow tables) or ``"mpl"`` (matplotlib mathtext).
-    """
-    if style not in ("text", "latex", "mpl"):
+    """Human-readable label of a method: ``style`` is ``"text"`` (Markdown, Unicode), ``"latex"`` (math in
+    ``$...$``, shortened for narrow tables) or ``"mpl"`` (matplotlib mathtext)."""
+    if style not in _STYLES:
         raise ValueError(f"style must be 'text', 'latex' or 'mpl', got style={style!r}")
-    if method == "ce":
-        # LaTeX tables are narrow; their notes explain the short names.
+    described = _implied(method)
+    if described is not None and style in described.labels:
+        return described.labels[style]
+    if described is not None and described.student_alone:
         return "CE (alone)" if style == "latex" else "CE (student alone)"
-    if method == "kl":
-        return "KL (Hinton)"
     alpha = method_alpha(method)
-    if alpha is None:
-        if style == "latex":
-            from renyi_kd.report.formatting import latex_escape
+    if alpha is not None:
+        return renyi_labels(alpha)[style]
+    if style == "latex":
+        from renyi_kd.report.formatting import latex_escape
 
-            return latex_escape(method)
-        return method
-    text = f"{alpha:g}"
-    if style == "text":
-        if alpha == 0:
-            return "Rényi α→0 (reverse KL)"
-        return f"Rényi α={'∞' if math.isinf(alpha) else text}"
-    renyi = r"R\'enyi" if style == "latex" else "Rényi"
-    if alpha == 0:
-        return renyi + r" $\alpha\to 0$" + ("" if style == "latex" else " (reverse KL)")
-    value = r"\infty" if math.isinf(alpha) else text
-    return renyi + rf" $\alpha={value}$"
+        return latex_escape(method)
+    return method
 
 
 def method_palette(
