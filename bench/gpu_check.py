@@ -1,0 +1,196 @@
+"""GPU check of the CIFAR-100 recipe (`make gpu-check`): a few epochs on a synthetic CIFAR-100 archive.
+
+Usage: python bench/gpu_check.py [--epochs 3] [--train-per-class 500] [--teacher resnet32x4] [--student resnet8x4]
+       [--stem small|imagenet] [--device cuda|cpu]
+
+On a CUDA machine it trains the recipe's teacher (SGD, crop + flip, batch 64) for a few epochs, then distils its
+student with the teacher online (CE 0.1 + KD 0.9, T = 4) through the package's training loop, once per precision
+path: AMP with channels_last (what runtime.device: cuda uses), AMP alone and float32. Each path must train
+(finite loss, validation accuracy well above chance: the synthetic classes are learnable) and its seconds per
+epoch are printed against a bare PyTorch loop on the same data, with the package's deterministic settings and
+without them. With the recipe's 45,000 training images an epoch is a recipe epoch, so the budgets of
+configs/cifar100.yaml and configs/cifar100-reproduction.yaml are printed in GPU-hours.
+Without CUDA it says so and exits 0; `--device cpu` runs the same steps on the CPU (small sizes for a test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+import yaml
+
+from bench_data import bare_loop, timed_epoch
+from renyi_kd.augment import AugmentPolicy
+from renyi_kd.config import validate_config
+from renyi_kd.data import load_dataset, make_splits
+from renyi_kd.device_data import batch_source
+from renyi_kd.losses import DistillationLoss
+from renyi_kd.models import create_model
+from renyi_kd.optim import Schedule
+from renyi_kd.runtime import Runtime, seed_everything
+from renyi_kd.synthetic import write_synthetic_cifar100
+from renyi_kd.teacher_outputs import online
+from renyi_kd.train import FitSpec, fit
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE_CONFIGS = ("configs/cifar100.yaml", "configs/cifar100-reproduction.yaml")
+BETA, T, SEED = 0.9, 4.0, 0
+# Validation accuracy a path must reach (chance is 1/100): the synthetic classes are learnable in an epoch or two.
+MIN_VAL_ACC = 0.05
+
+
+@dataclass(frozen=True)
+class Precision:
+    """A precision path: AMP (bfloat16 where supported) and the channels_last memory format."""
+
+    name: str
+    amp: bool
+    channels_last: bool
+
+
+PRECISIONS = (Precision("AMP + channels_last", True, True), Precision("AMP", True, False),
+              Precision("float32", False, False))
+
+
+def recipe_epochs(config: dict) -> tuple[int, int]:
+    """(student epochs, teacher epochs) a config trains at most: every study's trials unpruned, every final run."""
+    studies = len(config["methods"]) * config["tuning"]["repeats"]
+    tuning = config["tuning"]
+    trials = studies * tuning["n_trials"] * (tuning["epochs"] or config["student"]["epochs"]) if tuning["enabled"] else 0
+    return trials + studies * len(config["seeds"]) * config["student"]["epochs"], config["teacher"]["epochs"]
+
+
+def spec(epochs: int) -> FitSpec:
+    """The recipe's optimiser and augmentation; the multistep milestones fall after these few epochs."""
+    return FitSpec(epochs=epochs, batch_size=64, optimizer="sgd", lr=0.05, weight_decay=5e-4, momentum=0.9,
+                   schedule=Schedule("multistep", 0, (150, 180, 210)), augment=AugmentPolicy("cifar"), seed=SEED)
+
+
+def epoch_seconds(history: list[dict[str, float]]) -> float:
+    """Median seconds of the epochs after the first (which pays for kernel selection and allocator warm-up)."""
+    return statistics.median(record["seconds"] for record in history[1:] or history)
+
+
+def check_trained(label: str, history: list[dict[str, float]]) -> None:
+    last = history[-1]
+    if not last["train_loss"] == last["train_loss"] or last["val_acc"] < MIN_VAL_ACC:
+        sys.exit(f"FAIL: {label}: loss {last['train_loss']}, validation accuracy {last['val_acc']:.3f} "
+                 f"(needs {MIN_VAL_ACC})")
+
+
+def bare_epoch_seconds(batches: Iterable, student: torch.nn.Module, teacher: torch.nn.Module, runtime: Runtime,
+                       images: int) -> float:
+    """One epoch of the loop a PyTorch user writes: teacher forward, student step with Hinton's KD loss."""
+    optimizer = torch.optim.SGD(student.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    scaler = torch.amp.GradScaler("cuda", enabled=runtime.needs_grad_scaler)
+    student.train()
+
+    def step(x: torch.Tensor, y: torch.Tensor) -> None:
+        x = runtime.prepare_batch(x)
+        with torch.no_grad(), runtime.autocast():
+            log_p = F.log_softmax(teacher(x).float() / T, dim=1)
+        with runtime.autocast():
+            z = student(x).float()
+        soft = F.kl_div(F.log_softmax(z / T, dim=1), log_p, log_target=True, reduction="batchmean") * T**2
+        loss = (1 - BETA) * F.cross_entropy(z, y) + BETA * soft
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+    return images / timed_epoch(batches, step, runtime.device)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per path (the first is not timed)")
+    parser.add_argument("--train-per-class", type=int, default=500, help="500: the 50,000 images of CIFAR-100")
+    parser.add_argument("--teacher", default="resnet32x4")
+    parser.add_argument("--student", default="resnet8x4")
+    parser.add_argument("--stem", choices=["small", "imagenet"], default="small", help="of timm models (CIFAR ones have theirs)")
+    parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
+    args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print(f"gpu-check: no CUDA device here (torch {torch.__version__}, CUDA build {torch.version.cuda}); "
+              "nothing to check. Run it on a GPU node.")
+        return
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        print(f"{torch.cuda.get_device_name(device)}, torch {torch.__version__}, CUDA {torch.version.cuda}, "
+              f"bfloat16 {'yes' if torch.cuda.is_bf16_supported() else 'no (float16 with a gradient scaler)'}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_synthetic_cifar100(tmp, train_per_class=args.train_per_class, test_per_class=2, seed=SEED)
+        data = load_dataset("cifar100", root=tmp)
+        budgets = {name: recipe_epochs(recipe_config(name, tmp)) for name in RECIPE_CONFIGS}
+    splits = make_splits(data.targets, val_fraction=0.1, test_fraction=0.25, transfer_size=None, seed=0,
+                         official_test=data.official_test)
+    train, val = splits["train"], splits["val"]
+    source = batch_source(data, device)
+    precisions = PRECISIONS if device.type == "cuda" else PRECISIONS[-1:]  # AMP and channels_last need CUDA
+    runtimes = {p: Runtime(device, p.amp, p.channels_last, progress_bar=False) for p in precisions}
+    fastest = precisions[0]
+    print(f"{len(train)} training images, {args.epochs} epochs per path, batch 64; teacher {args.teacher}, "
+          f"student {args.student}")
+
+    seed_everything(SEED)
+    teacher = create_model(args.teacher, in_chans=3, num_classes=100, stem=args.stem)
+    history = fit(teacher, source, train, val, DistillationLoss(beta=0.0, temperature=1.0), spec=spec(args.epochs),
+                  runtime=runtimes[fastest], description="teacher")
+    check_trained("teacher", history)
+    teacher_seconds = epoch_seconds(history)
+    print(f"teacher  {fastest.name:<28}{teacher_seconds:7.2f} s/epoch  val_acc {history[-1]['val_acc']:.3f}")
+
+    criterion = DistillationLoss(beta=BETA, temperature=T, divergence="renyi", alpha=1.0, scaling="hinton")
+    seconds = {}
+    for precision, runtime in runtimes.items():
+        seed_everything(SEED)
+        student = create_model(args.student, in_chans=3, num_classes=100, stem=args.stem)
+        teacher = teacher.to(memory_format=torch.contiguous_format)  # each path sets the teacher's format anew
+        history = fit(student, source, train, val, criterion, spec=spec(args.epochs), runtime=runtime,
+                      soft_targets=online(teacher, runtime), description=precision.name)
+        check_trained(f"student, {precision.name}", history)
+        seconds[precision] = epoch_seconds(history)
+        print(f"student  {precision.name:<28}{seconds[precision]:7.2f} s/epoch  val_acc {history[-1]['val_acc']:.3f}"
+              "  (package loop: training and validation)")
+
+    bare = bare_loop(data, 64, device)
+    runtime = runtimes[fastest]
+    online(teacher.to(memory_format=torch.contiguous_format), runtime)  # eval mode, the runtime's memory format
+    bare_seconds = {}
+    # The package's settings (seed_everything), then, on a GPU, cuDNN's autotuner without determinism.
+    for deterministic in (True, False) if device.type == "cuda" else (True,):
+        torch.backends.cudnn.benchmark = not deterministic
+        torch.use_deterministic_algorithms(deterministic, warn_only=True)
+        student = runtime.prepare_model(create_model(args.student, in_chans=3, num_classes=100, stem=args.stem))
+        timings = [bare_epoch_seconds(bare(train, epoch), student, teacher, runtime, len(train))
+                   for epoch in range(args.epochs)]
+        bare_seconds[deterministic] = statistics.median(timings[1:] or timings)
+        label = "bare loop, " + ("deterministic" if deterministic else "cudnn.benchmark")
+        print(f"student  {label:<28}{bare_seconds[deterministic]:7.2f} s/epoch  ({fastest.name}, training only)")
+    ratio = bare_seconds[True] / seconds[fastest]
+
+    scale = 45000 / len(train)  # an epoch of the recipe's 45,000 training images
+    for name, (students, teachers) in budgets.items():
+        hours = (students * seconds[fastest] + teachers * teacher_seconds) * scale / 3600
+        print(f"{name}: at most {students:,} student and {teachers} teacher epochs: {hours:,.0f} GPU-hours here")
+    print(f"gpu-check passed: the package loop runs at {ratio:.2f} of the bare loop's speed (goal >= 0.90)")
+
+
+def recipe_config(name: str, data_root: str) -> dict:
+    """A recipe config, validated with ``data.root`` at the synthetic archive (the real one need not be here)."""
+    config = yaml.safe_load((ROOT / name).read_text())
+    config["data"]["root"] = data_root
+    return validate_config(config)
+
+
+if __name__ == "__main__":
+    main()
