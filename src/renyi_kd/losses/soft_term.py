@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-import torch
 from torch import Tensor
 
 from renyi_kd.losses.checks import check_pair, check_temperature
@@ -24,7 +23,7 @@ def _non_negative(value: Tensor) -> Tensor:
     # Every family is >= 0 in exact arithmetic: rounding noise below 0 is removed from the value, but the
     # gradient passes through, since it is not zero there (only the rounded value is). Infinite and NaN
     # values stay as they are.
-    return value + torch.where(value < 0, -value.detach(), torch.zeros_like(value))
+    return value + value.detach().neg().clamp_min(0.0)
 
 
 def _check_standardize(standardize: object) -> bool:
