@@ -25,7 +25,7 @@ define apt_install
   || echo "$(2) could not be installed (needs root and apt): the $(3) will be skipped"
 endef
 
-.PHONY: setup tex browser run test lint bench ui dashboard report clean-results test-slurm
+.PHONY: setup tex browser run test lint bench ui dashboard report clean-results test-slurm smoke gpu-check
 
 setup: $(STAMP)
 
@@ -73,6 +73,21 @@ dashboard: setup
 report: setup
 	$(BIN)/snakemake --report results/$(EXPERIMENT)/report/report.html $(SNAKEMAKE_ARGS)
 	@echo "HTML report: results/$(EXPERIMENT)/report/report.html"
+
+# The CIFAR-100 recipe at smoke scale (configs/cifar100-smoke.yaml) on a synthetic archive written first: 2 CPU cores,
+# a minute or two. --replace-workflow-config: the smoke config is the whole config (config.yaml is not merged in).
+smoke: setup
+	$(BIN)/python -m renyi_kd.synthetic data/synthetic-cifar100
+	$(BIN)/python workflow/scripts/recover_lock.py $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) --replace-workflow-config \
+	  --configfile configs/cifar100-smoke.yaml $(SNAKEMAKE_ARGS)
+
+# A few epochs of the CIFAR-100 recipe on a GPU (AMP and channels_last paths, speed against a bare loop), then the
+# tests that need CUDA; without CUDA it says so and exits 0.
+gpu-check: setup
+	$(BIN)/python bench/gpu_check.py
+	@if $(BIN)/python -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
+	  $(BIN)/python -m pytest -q -k gpu tests/test_augment.py tests/test_device_data.py tests/test_teacher_outputs.py; fi
 
 clean-results:
 	rm -rf results/*/ results/mlflow.db results/mlartifacts .snakemake

@@ -43,6 +43,14 @@ def cifar_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return workdir
 
 
+def reproduction(overlay: Path | None = None) -> dict:
+    """configs/cifar100-reproduction.yaml, with a pair overlay merged over it as snakemake merges --configfile files."""
+    config = read("cifar100-reproduction.yaml")
+    if overlay is not None:
+        update_config(config, yaml.safe_load(overlay.read_text()))
+    return config
+
+
 def validated(config: dict, workdir: Path) -> dict:
     config = {**config, "data": {**config["data"], "root": str(workdir / config["data"]["root"])}}
     return validate_config(config)
@@ -87,10 +95,7 @@ def test_the_reproduction_is_hintons_kd_untuned(cifar_folder: Path) -> None:
 
 @pytest.mark.parametrize("overlay", PAIRS, ids=[p.stem for p in PAIRS])
 def test_a_pair_overlay_changes_the_pair_and_nothing_else(overlay: Path, cifar_folder: Path) -> None:
-    base = read("cifar100-reproduction.yaml")
-    merged = yaml.safe_load(yaml.safe_dump(base))
-    update_config(merged, yaml.safe_load(overlay.read_text()))  # what snakemake does with two --configfile files
-    config, reference = validated(merged, cifar_folder), validated(base, cifar_folder)
+    config, reference = validated(reproduction(overlay), cifar_folder), validated(reproduction(), cifar_folder)
     teacher, student = config["teacher"]["model"], config["student"]["model"]
     assert config["experiment"] == f"cifar100-reproduction-{overlay.stem}"
     assert overlay.stem == f"{teacher}-{student}".replace("_cifar", "")
@@ -98,6 +103,20 @@ def test_a_pair_overlay_changes_the_pair_and_nothing_else(overlay: Path, cifar_f
         assert {**config[role], "model": reference[role]["model"]} == reference[role]
     assert {k: v for k, v in config.items() if k not in ("experiment", "teacher", "student")} == \
         {k: v for k, v in reference.items() if k not in ("experiment", "teacher", "student")}
+
+
+def test_the_ledger_shows_every_published_pair_with_its_config() -> None:
+    published = yaml.safe_load((ROOT / "docs" / "published.yaml").read_text())
+    rows = [line for line in (ROOT / "docs" / "reproduction.md").read_text().splitlines()
+            if line.startswith("|") and "→" in line and "published" not in line]
+    assert len(rows) == len(published["results"])
+    for entry, row in zip(published["results"], rows):
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        linked = (ROOT / "docs" / re.search(r"\]\(([^)]+)\)", cells[1])[1]).resolve()
+        config = reproduction(None if linked.name == "cifar100-reproduction.yaml" else linked)
+        assert (config["teacher"]["model"], config["student"]["model"]) == (entry["teacher"], entry["student"])
+        assert [cells[2], cells[4], cells[6]] == [f"{entry[key]:.2f}" for key in ("teacher_acc", "ce", "kl")]
+        assert entry["source"] in published["sources"] and entry["dataset"] == config["data"]["name"]
 
 
 def test_every_recipe_config_is_its_own_experiment() -> None:
