@@ -161,7 +161,7 @@ def _final_run(setup: StudentSetup, exp_dir: Path, study: str, method: Method, s
               "key": setup.run_key(method, hp, seed)}
     tags = {"role": "final", "method": method.name, "alpha": str(method.alpha), "seed": str(seed), "repeat": str(repeat)}
     with job_run(tracking_uri, config["experiment"], f"final/{study}/seed{seed}", params=params, tags=tags):
-        log_data(setup.prepared, ("transfer", "val", "test"), config["data"]["root"])  # the UI's Dataset column
+        log_data(setup.prepared, (method.transfer, "val", "test"), config["data"]["root"])  # the UI's Dataset column
         model, history = setup.train(method, hp, seed=seed, on_epoch=log_epoch, state_path=out / "checkpoint.safetensors")
         test_indices = setup.prepared.splits["test"]
         logits, targets = predict(model, setup.source, test_indices, batch_size=config["student"]["batch_size"],
