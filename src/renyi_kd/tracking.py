@@ -73,7 +73,8 @@ def init_tracking(uri: str, experiment: str, artifact_root: str | Path | None) -
     found = client.get_experiment_by_name(experiment)
     if found is None:
         location = Path(artifact_root).resolve().as_uri() if artifact_root and uri.startswith("sqlite") else None
-        return client.create_experiment(experiment, artifact_location=location, tags={EXPERIMENT_KIND_TAG: TRAINING_RUNS})
+        return client.create_experiment(experiment, artifact_location=location,
+                                        tags={EXPERIMENT_KIND_TAG: TRAINING_RUNS})
     if EXPERIMENT_KIND_TAG not in found.tags:
         client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, TRAINING_RUNS)
     return found.experiment_id

@@ -78,7 +78,7 @@ class Objective:
                 "design_point": str(trial.user_attrs.get(DESIGN_POINT, ""))}
         with mlflow.start_run(run_name=f"trial {trial.number}", nested=True, parent_run_id=self.parent_run_id, tags=tags):
             mlflow.log_params({"trial": trial.number, "epochs": self.epochs, **hp.as_dict()})
-            log_data(self.setup.prepared, (self.method.transfer, "val"), self.config["data"]["root"])  # the UI's Dataset column
+            log_data(self.setup.prepared, (self.method.transfer, "val"), self.config["data"]["root"])  # Dataset column
             try:
                 _, history = self.setup.train(
                     self.method, hp, seed=self.config["tuning"]["seed"], on_epoch=on_epoch, epochs=self.epochs
