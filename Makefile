@@ -48,7 +48,8 @@ run: setup
 	$(BIN)/python workflow/scripts/recover_lock.py $(SNAKEMAKE_ARGS)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SNAKEMAKE_ARGS)
 	@$(BIN)/python -c "import yaml; e = yaml.safe_load(open('config.yaml'))['experiment']; \
-	  print(f'\nMain table: results/{e}/report/tables/main.md\nReport:     results/{e}/report/report.md\nRuns:       make ui')"
+	  print(f'\nMain table: results/{e}/report/tables/main.md\nReport:     results/{e}/report/report.md' \
+	        '\nRuns:       make ui\nStudies:    make dashboard\nHTML:       make report')"
 
 test: setup tex browser
 	$(BIN)/python -m pytest

@@ -4,35 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tiny_config import METHODS, ROOT, SEEDS, tiny_config
+from tiny_config import METHODS, SEEDS, tiny_config
+from tiny_workflow import snakemake
 
 pytestmark = pytest.mark.e2e
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-
-
-@pytest.fixture(scope="module")
-def finished_workflow(tmp_path_factory) -> Path:
-    workdir = tmp_path_factory.mktemp("workflow")
-    config = tiny_config("tiny")
-    config["tuning"]["workers_per_study"] = 2  # two jobs share each study
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    result = snakemake(workdir)
-    assert result.returncode == 0, result.stderr[-5000:]
-    return workdir
 
 
 def test_outputs_and_table(finished_workflow: Path) -> None:
@@ -104,7 +84,7 @@ def test_every_job_is_one_finished_mlflow_run(finished_workflow: Path) -> None:
     experiment = client.get_experiment_by_name("tiny")
     runs = client.search_runs([experiment.experiment_id])
     jobs = sorted(run.data.tags["renyi_kd.job"] for run in runs if "renyi_kd.job" in run.data.tags)
-    assert jobs == sorted(["teacher"] + [f"final/{m}/seed{s}" for m in METHODS for s in SEEDS]
+    assert jobs == sorted(["teacher", "report"] + [f"final/{m}/seed{s}" for m in METHODS for s in SEEDS]
                           + [f"tune/{m}" for m in METHODS])
     assert {run.info.status for run in runs} == {"FINISHED"}
     trials = [run for run in runs if run.data.tags.get("role") == "trial"]

@@ -10,16 +10,17 @@ rule report:
         predictions=final_outputs("predictions.safetensors"),
     output:
         document=f"{RESULTS}/report/report.md",
-        main_table=report(f"{RESULTS}/report/tables/main.md", caption="../report/main_table.rst", category="Tables"),
+        # HTML, which snakemake --report shows inline (Markdown it only offers as a download)
+        main_table=report(f"{RESULTS}/report/tables/main.html", caption="../report/main_table.rst", category="Tables"),
         hyperparameters=report(
-            f"{RESULTS}/report/tables/hyperparameters.md", caption="../report/hyperparameters.rst", category="Tables"
+            f"{RESULTS}/report/tables/hyperparameters.html", caption="../report/hyperparameters.rst", category="Tables"
         ),
         comparisons_table=report(
-            f"{RESULTS}/report/tables/comparisons.md", caption="../report/comparisons.rst", category="Tables"
+            f"{RESULTS}/report/tables/comparisons.html", caption="../report/comparisons.rst", category="Tables"
         ),
         tables=expand(f"{RESULTS}/report/tables/{{table}}.{{ext}}",
-                      table=["main", "hyperparameters", "models", "comparisons"], ext=["tex", "csv"]),
-        models=f"{RESULTS}/report/tables/models.md",
+                      table=["main", "hyperparameters", "models", "comparisons"], ext=["tex", "csv", "md"]),
+        models=f"{RESULTS}/report/tables/models.html",
         tuning_budget=f"{RESULTS}/report/tables/tuning_budget.csv",
         figures=report(
             directory(f"{RESULTS}/report/figures"),

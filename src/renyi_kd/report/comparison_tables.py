@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from renyi_kd.report.formatting import Table, fmt_p, is_missing, label_safe, latex_escape
+from renyi_kd.report.formatting import Table, fmt_p, html_page, is_missing, label_safe, latex_escape
 from renyi_kd.report.inference import COMPARISON_COLUMNS, EXTRA_COLUMNS, against
 from renyi_kd.report.methods import method_label
 from renyi_kd.report.tables import METRIC_COLUMNS
@@ -91,14 +91,17 @@ def comparison_tables(comparisons: pd.DataFrame, level: float) -> list[Table]:
 
 def write_comparisons(comparisons: pd.DataFrame, out_dir: Path, *, level: float, label_prefix: str) -> list[Path]:
     """``comparisons.csv`` (the contract: :data:`COMPARISON_COLUMNS`, then :data:`EXTRA_COLUMNS`), and the
-    per-family tables as ``comparisons.md`` and ``comparisons.tex`` (labels ``{prefix}comparisons-{family}``)."""
+    per-family tables as ``comparisons.md``, ``comparisons.html`` and ``comparisons.tex`` (labels
+    ``{prefix}comparisons-{family}``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     tables = comparison_tables(comparisons, level)
-    paths = [out_dir / f"comparisons.{ext}" for ext in ("csv", "md", "tex")]
+    paths = [out_dir / f"comparisons.{ext}" for ext in ("csv", "md", "tex", "html")]
     comparisons[[*COMPARISON_COLUMNS, *EXTRA_COLUMNS]].to_csv(paths[0], index=False)
     paths[1].write_text("\n".join(t.to_markdown() for t in tables) or "No comparisons were tested.\n", encoding="utf-8")
     latex = "\n".join(t.to_latex(label_prefix) for t in tables) or "% No comparisons were tested.\n"
     paths[2].write_text(latex, encoding="utf-8")
+    body = "".join(t.html_body() for t in tables) or "<p>No comparisons were tested.</p>"
+    paths[3].write_text(html_page("Paired comparisons", body), encoding="utf-8")
     return paths
 
 

@@ -6,6 +6,7 @@ The LaTeX written here is plain ASCII and needs only ``\\usepackage{booktabs}`` 
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Sequence
@@ -172,6 +173,17 @@ class Table:
             parts += [""] + [f"{note}  " for note in self.notes]
         return "\n".join(parts) + "\n"
 
+    def html_body(self) -> str:
+        """The caption, the table and its notes as an HTML fragment."""
+        frame = pd.DataFrame(self.text_rows, columns=self.text_header)
+        notes = "".join(f"<p>{html.escape(note)}</p>" for note in self.notes)
+        return f"<h3>{html.escape(self.caption)}</h3>{frame.to_html(index=False, border=0)}{notes}"
+
+    def to_html(self) -> str:
+        """The table as a page of its own (what ``snakemake --report`` shows inline; Markdown it only offers
+        as a download)."""
+        return html_page(self.caption, self.html_body())
+
     def to_latex(self, label_prefix: str = "tab:") -> str:
         """A ``table`` float around a booktabs ``tabular``; ``\\input``-able, needs only booktabs."""
         ncols = len(self.latex_header)
@@ -198,16 +210,27 @@ class Table:
         return "\n".join(lines) + "\n"
 
     def write(self, out_dir: Path, label_prefix: str = "tab:") -> list[Path]:
-        """Write ``{name}.tex``, ``{name}.md`` and ``{name}.csv`` under ``out_dir``; return the paths.
-
-        The LaTeX label is ``{label_prefix}{name}``.
+        """Write ``{name}.tex``, ``{name}.md``, ``{name}.html`` and ``{name}.csv`` under ``out_dir``; return the
+        paths. The LaTeX label is ``{label_prefix}{name}``.
         """
         out_dir.mkdir(parents=True, exist_ok=True)
-        paths = [out_dir / f"{self.name}.{ext}" for ext in ("tex", "md", "csv")]
+        paths = [out_dir / f"{self.name}.{ext}" for ext in ("tex", "md", "html", "csv")]
         paths[0].write_text(self.to_latex(label_prefix), encoding="utf-8")
         paths[1].write_text(self.to_markdown(), encoding="utf-8")
-        self.data.to_csv(paths[2], index=False)
+        paths[2].write_text(self.to_html(), encoding="utf-8")
+        self.data.to_csv(paths[3], index=False)
         return paths
+
+
+def html_page(title: str, body: str) -> str:
+    """A standalone HTML page around ``body``, styled for tables."""
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse}"
+        "td,th{padding:2px 8px;border-bottom:1px solid #ccc;text-align:right}"
+        "td:first-child,th:first-child{text-align:left}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )
 
 
 def check_rows(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
