@@ -9,6 +9,13 @@ from torch.autograd.function import once_differentiable
 from renyi_kd.losses.logprobs import without_impossible
 
 
+def _parts(log_p: Tensor, log_q: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``(p, log p - log q, KL)``; NaN in a row with a class of p = 0 (0 * -inf)."""
+    p = log_p.exp()
+    log_ratio = log_p - log_q
+    return p, log_ratio, (p * log_ratio).sum(dim=-1)
+
+
 class _KL(torch.autograd.Function):
     """``KL(P || Q) = sum_i p_i (log p_i - log q_i)`` per row, with 0 log 0 = 0.
 
@@ -20,10 +27,9 @@ class _KL(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, log_p: Tensor, log_q: Tensor) -> Tensor:  # type: ignore[override]
-        log_p, log_q = without_impossible(log_p, log_q)
-        p = log_p.exp()
-        log_ratio = log_p - log_q
-        divergence = (p * log_ratio).sum(dim=-1)
+        p, log_ratio, divergence = _parts(log_p, log_q)
+        if divergence.isnan().any():  # 0 log 0 of classes with p = 0; NaN inputs stay NaN
+            p, log_ratio, divergence = _parts(*without_impossible(log_p, log_q))
         ctx.save_for_backward(p, log_ratio, divergence)
         return divergence
 

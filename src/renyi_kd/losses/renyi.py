@@ -48,6 +48,16 @@ def _log1p_form(log_p: Tensor, log_q: Tensor, d: float, keep_p: bool) -> tuple[T
     return torch.log1p(z_minus_one), (p if keep_p else None, terms, excess, z_minus_one)
 
 
+def _logsumexp_form(log_p: Tensor, log_q: Tensor, d: float) -> tuple[Tensor, Tensor, Tensor]:
+    """``(r, log(p^alpha q^(1-alpha)), log Z)`` with ``log Z = logsumexp(log p + d r)`` per row.
+
+    ``log(p^alpha q^(1-alpha))`` is +inf where q = 0 < p and d > 0 (an infinite divergence, as it should).
+    """
+    log_ratio = log_p - log_q
+    log_terms = torch.add(log_p, log_ratio, alpha=d)
+    return log_ratio, log_terms, torch.logsumexp(log_terms, dim=-1)
+
+
 class _RenyiFiniteOrder(torch.autograd.Function):
     """D_alpha(P || Q) per row from log-probabilities, for 0.5 <= alpha < inf, alpha != 1.
 
@@ -67,22 +77,23 @@ class _RenyiFiniteOrder(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, log_p: Tensor, log_q: Tensor, alpha: float) -> Tensor:  # type: ignore[override]
-        log_p, log_q = without_impossible(log_p, log_q)
         d = alpha - 1.0
         ctx.alpha, ctx.tilted_in_hand = alpha, False
-        near = None
+        series_log_z = None
         if abs(d) < _NEAR_ORDER_ONE:
+            # A class with p = 0 makes its row NaN here (or gives it exactly 0): such rows take the general
+            # form below, which handles them; so does a row that overflows or is not near Z = 1.
             series_log_z, parts = _log1p_form(log_p, log_q, d, keep_p=ctx.needs_input_grad[0])
-            near = series_log_z.abs() < _NEAR_LOG_Z  # False for the NaN or infinite values of overflowing rows
-            if near.all():  # the usual case: the backward reuses the parts of w
+            if bool(series_log_z.abs().amax() < _NEAR_LOG_Z):  # the usual case: the backward reuses the parts of w
                 ctx.tilted_in_hand = True
                 ctx.save_for_backward(*parts)
                 return series_log_z / d
-        log_ratio = log_p - log_q
-        log_terms = torch.add(log_p, log_ratio, alpha=d)  # log(p^alpha q^(1-alpha)); +inf where q = 0 < p, d > 0
-        log_z = torch.logsumexp(log_terms, dim=-1)
-        if near is not None:
-            log_z = torch.where(near, series_log_z, log_z)
+        log_ratio, log_terms, log_z = _logsumexp_form(log_p, log_q, d)
+        if log_z.isnan().any():  # classes with p = 0 (-inf - -inf, -inf + inf); NaN inputs stay NaN
+            log_p, log_q = without_impossible(log_p, log_q)
+            log_ratio, log_terms, log_z = _logsumexp_form(log_p, log_q, d)
+        if series_log_z is not None:
+            log_z = torch.where(series_log_z.abs() < _NEAR_LOG_Z, series_log_z, log_z)
         ctx.save_for_backward(log_p, log_ratio, log_terms, log_z)
         return log_z / d
 
