@@ -33,19 +33,24 @@ def _p_expm1_from_sum(p_exp_plus_p: Tensor, half_x: Tensor) -> Tensor:
     return half_x.tanh_().mul_(p_exp_plus_p)
 
 
-def _log1p_form(log_p: Tensor, log_q: Tensor, d: float, keep_p: bool) -> tuple[Tensor, tuple[Tensor | None, ...]]:
+def _log1p_form(log_p: Tensor, log_q: Tensor, d: float, keep_p: bool, keep_terms: bool) -> tuple[Tensor, tuple]:
     """``log Z = log1p(sum_i p_i (e^(d r_i) - 1))`` per row, and the parts of w that the backward reuses:
-    ``(p if keep_p, p^alpha q^(1-alpha), p^alpha q^(1-alpha) - p, Z - 1)``.
+    ``(p if keep_p, p^alpha q^(1-alpha) if keep_terms, p^alpha q^(1-alpha) - p, Z - 1)``.
 
-    Every buffer is reused in place: allocating fewer [batch, classes] tensors is most of the speed on CPU.
+    Buffers are reused in place: allocating fewer [batch, classes] tensors is much of the speed on CPU.
     """
     half_x = log_p - log_q
     terms = torch.add(log_p, half_x, alpha=d).exp_()  # p^alpha q^(1-alpha) = p e^(d r)
     p = log_p.exp()
-    p_plus_terms = terms + p if keep_p else p.add_(terms)
+    if not keep_p:
+        p_plus_terms = p.add_(terms)
+    elif not keep_terms:
+        p_plus_terms = terms.add_(p)
+    else:
+        p_plus_terms = terms + p
     excess = _p_expm1_from_sum(p_plus_terms, half_x.mul_(0.5 * d))
     z_minus_one = excess.sum(dim=-1)
-    return torch.log1p(z_minus_one), (p if keep_p else None, terms, excess, z_minus_one)
+    return torch.log1p(z_minus_one), (p if keep_p else None, terms if keep_terms else None, excess, z_minus_one)
 
 
 def _logsumexp_form(log_p: Tensor, log_q: Tensor, d: float) -> tuple[Tensor, Tensor, Tensor]:
@@ -83,7 +88,7 @@ class _RenyiFiniteOrder(torch.autograd.Function):
         if abs(d) < _NEAR_ORDER_ONE:
             # A class with p = 0 makes its row NaN here (or gives it exactly 0): such rows take the general
             # form below, which handles them; so does a row that overflows or is not near Z = 1.
-            series_log_z, parts = _log1p_form(log_p, log_q, d, keep_p=ctx.needs_input_grad[0])
+            series_log_z, parts = _log1p_form(log_p, log_q, d, *ctx.needs_input_grad[:2])
             if bool(series_log_z.abs().amax() < _NEAR_LOG_Z):  # the usual case: the backward reuses the parts of w
                 ctx.tilted_in_hand = True
                 ctx.save_for_backward(*parts)
