@@ -25,7 +25,7 @@ from renyi_kd.losses import (
     unregister_family,
 )
 
-SOFT_TERM_KEYWORDS = {"beta", "temperature", "T", "scaling", "standardize", "divergence", "targets"}
+SOFT_TERM_KEYWORDS = {"beta", "temperature", "T", "scaling", "standardize", "label_smoothing", "divergence", "targets"}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from renyi_kd.losses import DistillationLoss, distillation_loss, renyi_divergence, renyi_soft_term
+from renyi_kd.losses import DistillationLoss, distillation_loss, kd_loss, renyi_divergence, renyi_soft_term
 
 INF = float("inf")
 ORDERS = [0.0, 1e-6, 0.1, 0.25, 0.5, 0.75, 1 - 1e-4, 1.0, 1 + 1e-4, 1.5, 2.0, 3.0, 5.0, 50.0, INF]
@@ -280,6 +280,16 @@ def test_distillation_loss_combines_hard_and_soft_terms(pair) -> None:
     assert distillation_loss(z, None, y, alpha=alpha, beta=0.0, temperature=temperature).item() == pytest.approx(hard.item())
     module = DistillationLoss(alpha=alpha, beta=beta, temperature=temperature)
     assert module(z, v, y).item() == pytest.approx(loss.item(), rel=1e-12)
+
+
+def test_label_smoothing_smooths_the_hard_term_only(pair) -> None:
+    v, z = pair
+    y = torch.arange(v.shape[0]) % v.shape[1]
+    loss = kd_loss(z, v, y, divergence="renyi", beta=0.3, temperature=4.0, label_smoothing=0.1, alpha=2.0)
+    soft = kd_loss(z, v, None, divergence="renyi", beta=0.3, temperature=4.0, alpha=2.0)
+    assert loss.item() == pytest.approx((0.7 * F.cross_entropy(z, y, label_smoothing=0.1) + 0.3 * soft).item(), rel=1e-12)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        DistillationLoss(beta=0.3, temperature=4.0, label_smoothing=1.0)
 
 
 def test_order_zero_loss_is_reverse_kl_not_a_division_by_zero(pair) -> None:

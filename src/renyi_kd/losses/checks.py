@@ -21,6 +21,12 @@ def check_beta(beta: object) -> float:
     return float(beta)
 
 
+def check_label_smoothing(label_smoothing: object) -> float:
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be in [0, 1), got label_smoothing={label_smoothing!r}")
+    return float(label_smoothing)
+
+
 def check_pair(p_logits: Tensor, q_logits: Tensor, p_name: str, q_name: str) -> None:
     if p_logits.shape != q_logits.shape:
         raise ValueError(

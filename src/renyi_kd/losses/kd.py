@@ -6,15 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from renyi_kd.losses.checks import check_beta, check_pair
+from renyi_kd.losses.checks import check_beta, check_label_smoothing, check_pair
 from renyi_kd.losses.logprobs import at_least_float32
 from renyi_kd.losses.soft_term import SoftTerm, divergence
-
-
-def _check_label_smoothing(label_smoothing: float) -> float:
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) or not 0 <= label_smoothing < 1:
-        raise ValueError(f"label_smoothing must be in [0, 1), got label_smoothing={label_smoothing!r}")
-    return float(label_smoothing)
 
 
 def _kd_loss(
@@ -63,7 +57,7 @@ def kd_loss(
     """
     beta = check_beta(beta)
     soft_term = SoftTerm.build(divergence, temperature=temperature, scaling=scaling, standardize=standardize, **params)
-    return _kd_loss(soft_term, beta, student_logits, teacher_logits, targets, _check_label_smoothing(label_smoothing))
+    return _kd_loss(soft_term, beta, student_logits, teacher_logits, targets, check_label_smoothing(label_smoothing))
 
 
 class DistillationLoss(torch.nn.Module):
@@ -86,7 +80,7 @@ class DistillationLoss(torch.nn.Module):
     ) -> None:
         super().__init__()
         self.beta = check_beta(beta)
-        self.label_smoothing = _check_label_smoothing(label_smoothing)
+        self.label_smoothing = check_label_smoothing(label_smoothing)
         self.soft_term = SoftTerm.build(
             divergence, temperature=temperature, scaling=scaling, standardize=standardize, **params
         )

@@ -27,7 +27,9 @@ FunctionRef = Callable[..., Any] | str
 
 # Keyword arguments of kd_loss and DistillationLoss: a family parameter with one of these names would be
 # ambiguous there (beta is the weight of the soft term everywhere).
-RESERVED_NAMES = frozenset({"beta", "temperature", "T", "scaling", "standardize", "divergence", "targets"})
+RESERVED_NAMES = frozenset(
+    {"beta", "temperature", "T", "scaling", "standardize", "label_smoothing", "divergence", "targets"}
+)
 
 
 @lru_cache(maxsize=None)
