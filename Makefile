@@ -75,13 +75,15 @@ report: setup
 	$(BIN)/snakemake --report results/$(EXPERIMENT)/report/report.html $(SNAKEMAKE_ARGS)
 	@echo "HTML report: results/$(EXPERIMENT)/report/report.html"
 
-# The CIFAR-100 recipe at smoke scale (configs/cifar100-smoke.yaml) on a synthetic archive written first: 2 CPU cores,
-# a minute or two. --replace-workflow-config: the smoke config is the whole config (config.yaml is not merged in).
+# The CIFAR-100 recipe at smoke scale (configs/cifar100-smoke.yaml) on a synthetic archive written first, in
+# SMOKE_DIR (results/ and data/ there): 2 CPU cores, a minute or two. --replace-workflow-config: the smoke config
+# is the whole config (config.yaml is not merged in). tests/test_cifar_smoke.py runs it, kills it and reruns it.
+SMOKE_DIR ?= .
+SMOKE_FLAGS = --directory $(SMOKE_DIR) --configfile $(abspath configs/cifar100-smoke.yaml) --replace-workflow-config
 smoke: setup
-	$(BIN)/python -m renyi_kd.synthetic data/synthetic-cifar100
-	$(BIN)/python workflow/scripts/recover_lock.py $(SNAKEMAKE_ARGS)
-	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) --replace-workflow-config \
-	  --configfile configs/cifar100-smoke.yaml $(SNAKEMAKE_ARGS)
+	$(BIN)/python -m renyi_kd.synthetic $(SMOKE_DIR)/data/synthetic-cifar100
+	$(BIN)/python workflow/scripts/recover_lock.py $(SMOKE_FLAGS) $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SMOKE_FLAGS) $(SNAKEMAKE_ARGS)
 
 # A few epochs of the CIFAR-100 recipe on a GPU (AMP and channels_last paths, speed against a bare loop), then the
 # tests that need CUDA; without CUDA it says so and exits 0.

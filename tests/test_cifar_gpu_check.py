@@ -28,7 +28,7 @@ def test_without_cuda_it_says_so_and_passes(monkeypatch: pytest.MonkeyPatch, cap
 def test_on_the_cpu_every_step_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     out = run(monkeypatch, capsys, "--device", "cpu", "--train-per-class", "10", "--epochs", "3",
               "--teacher", "test_resnet", "--student", "test_resnet", "--stem", "imagenet")
-    assert "900 training images" in out and "student  float32" in out and "bare loop, deterministic" in out
+    assert "900 training images" in out and "student, float32" in out and "student, bare loop, deterministic" in out
     # The budgets the configs' comments state: tuning 10 x 24 x 60 plus final runs 10 x 10 x 240; 2 x 5 x 240.
     assert "configs/cifar100.yaml: at most 38,400 student and 240 teacher epochs" in out
     assert "configs/cifar100-reproduction.yaml: at most 2,400 student and 240 teacher epochs" in out

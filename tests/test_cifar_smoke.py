@@ -1,24 +1,21 @@
-"""configs/cifar100-smoke.yaml end to end (the CIFAR-100 recipe with augmentation and the teacher online, on the
-synthetic archive), and the same run killed with kill -9 mid-teacher and mid-final-runs, which resumes to the
-identical runs.csv."""
+"""`make smoke` end to end (configs/cifar100-smoke.yaml: the CIFAR-100 recipe with augmentation and the teacher
+online, on the synthetic archive), and the same run killed with kill -9 mid-teacher and mid-final-runs, which
+resumes to the identical runs.csv."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from test_resume import make_run, wait_for
+from test_resume import wait_for
 from tiny_config import ROOT
-from tiny_workflow import snakemake
 
 pytestmark = pytest.mark.e2e
 SMOKE = ROOT / "configs" / "cifar100-smoke.yaml"
@@ -27,13 +24,16 @@ EXP = CONFIG["experiment"]
 CHANCE = 0.01
 
 
-def smoke_workdir(path: Path) -> Path:
-    """A working directory with the smoke config and the synthetic archive where it points (as `make smoke`)."""
-    path.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SMOKE, path / "config.yaml")
-    subprocess.run([sys.executable, "-m", "renyi_kd.synthetic", str(path / CONFIG["data"]["root"])], check=True,
-                   capture_output=True)
-    return path
+def make_smoke(workdir: Path, **popen) -> subprocess.Popen:
+    """`make smoke` in ``workdir`` (it writes the synthetic archive there first), outside any MLflow run or make."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MAKE"))}
+    return subprocess.Popen(["make", "-s", "-C", str(ROOT), "smoke", f"SMOKE_DIR={workdir}", "SNAKEMAKE_ARGS=--quiet"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
+
+
+def finish(run: subprocess.Popen) -> None:
+    output, _ = run.communicate(timeout=900)
+    assert run.returncode == 0, output[-4000:]
 
 
 def final_numbers(workdir: Path) -> pd.DataFrame:
@@ -43,9 +43,8 @@ def final_numbers(workdir: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = smoke_workdir(tmp_path_factory.mktemp("cifar100_smoke"))
-    result = snakemake(workdir)
-    assert result.returncode == 0, result.stderr[-5000:]
+    workdir = tmp_path_factory.mktemp("cifar100_smoke")
+    finish(make_smoke(workdir))
     return workdir
 
 
@@ -72,7 +71,7 @@ def test_the_smoke_splits_are_the_official_parts(smoke_run: Path) -> None:
 
 
 def test_a_killed_run_with_augmentation_resumes_to_identical_numbers(smoke_run: Path, tmp_path: Path) -> None:
-    workdir = smoke_workdir(tmp_path / "killed")
+    workdir = tmp_path
     exp = workdir / "results" / EXP
     kill_points = {
         "mid-teacher": lambda: (exp / "teacher" / "checkpoint.safetensors").exists(),
@@ -81,14 +80,12 @@ def test_a_killed_run_with_augmentation_resumes_to_identical_numbers(smoke_run: 
         and any(exp.glob("final/*/seed1/checkpoint.safetensors")),
     }
     for name, reached in kill_points.items():
-        run = make_run(workdir, start_new_session=True)
+        run = make_smoke(workdir, start_new_session=True)
         wait_for(lambda: reached() or run.poll() is not None, timeout=600)
         assert run.poll() is None, f"the workflow ended before the {name} kill point"
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
-    run = make_run(workdir)
-    output, _ = run.communicate(timeout=900)
-    assert run.returncode == 0, output[-4000:]
+    finish(make_smoke(workdir))  # clears the lock the kill left, as `make run` does
 
     pd.testing.assert_frame_equal(final_numbers(workdir), final_numbers(smoke_run))
     assert "resuming after epoch" in (exp / "logs" / "train_teacher.log").read_text()
