@@ -155,7 +155,8 @@ def main() -> None:
     parser.add_argument("--train-per-class", type=int, default=500, help="500: the 50,000 images of CIFAR-100")
     parser.add_argument("--teacher", default="resnet32x4")
     parser.add_argument("--student", default="resnet8x4")
-    parser.add_argument("--stem", choices=["small", "imagenet"], default="small", help="of timm models (CIFAR ones have theirs)")
+    parser.add_argument("--stem", choices=["small", "imagenet"], default="small",
+                        help="of timm models (the CIFAR models have their own)")
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():

@@ -57,12 +57,11 @@ def validated(config: dict, workdir: Path) -> dict:
 
 
 def test_check_config_passes_with_data_root_at_a_cifar100_folder(cifar_folder: Path) -> None:
-    result = subprocess.run([str(Path(sys.executable).parent / "renyi-kd"), "check-config", str(CONFIGS / "cifar100.yaml")],
-                            cwd=cifar_folder, capture_output=True, text=True)
+    command = [str(Path(sys.executable).parent / "renyi-kd"), "check-config", str(CONFIGS / "cifar100.yaml")]
+    result = subprocess.run(command, cwd=cifar_folder, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["data"]["root"] == "data/cifar100"
-    missing = subprocess.run([str(Path(sys.executable).parent / "renyi-kd"), "check-config",
-                              str(CONFIGS / "cifar100.yaml")], cwd=cifar_folder / "data", capture_output=True, text=True)
+    missing = subprocess.run(command, cwd=cifar_folder / "data", capture_output=True, text=True)  # no data/cifar100
     assert missing.returncode == 2 and "config key 'data.root'" in missing.stderr
 
 
@@ -137,7 +136,8 @@ def test_the_smoke_config_runs_the_recipe_at_small_scale(cifar_folder: Path) -> 
         assert smoke["distillation"][key] == recipe["distillation"][key]
 
 
-def test_the_slurm_gpu_profile_asks_a_gpu_for_training_and_keeps_the_config_whole(cifar_folder: Path, tmp_path: Path) -> None:
+def test_the_slurm_gpu_profile_asks_a_gpu_for_training_and_keeps_the_config_whole(cifar_folder: Path,
+                                                                                   tmp_path: Path) -> None:
     """A dry run beside the digits config.yaml, which snakemake would otherwise merge in (its methods too)."""
     shutil.copytree(cifar_folder / "data", tmp_path / "data")
     shutil.copy(ROOT / "config.yaml", tmp_path / "config.yaml")
