@@ -201,7 +201,7 @@ def test_labels_in_each_style() -> None:
     assert FAMILIES["renyi"].label({"alpha": 0.5}) == "Rényi α=0.5"
     assert FAMILIES["renyi"].label({"alpha": math.inf}, "latex") == r"R\'enyi $\alpha=\infty$"
     assert FAMILIES["js"].label({"lam": 0.5}, "mpl") == r"JS $\lambda=0.5$"
-    assert FAMILIES["alpha_beta"].label({"ab_alpha": 0.5, "ab_beta": 0.5}) == "AB α=0.5 β=0.5"
+    assert FAMILIES["alpha_beta"].label({"ab_alpha": 0.5, "ab_beta": 0.5}) == "AB α_AB=0.5 β_AB=0.5"  # never the bare α (Rényi order) or β (soft-term weight)
     assert FAMILIES["dkd"].label() == "DKD w_TC=1 w_NC=8"
     assert FAMILIES["kl"].label(style="latex") == "KL"
     with pytest.raises(ValueError, match="style"):

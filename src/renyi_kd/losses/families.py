@@ -75,9 +75,11 @@ BUILTIN_FAMILIES = (
         name="alpha_beta",
         function=f"{_PACKAGE}.alpha_beta:alpha_beta",
         params=(
-            Param("ab_alpha", 0.8, 0.0, math.inf, _names("α", r"\alpha", r"\alpha"), search=SearchRange(0.2, 1.4),
+            Param("ab_alpha", 0.8, 0.0, math.inf, _names("α_AB", r"\alpha_{\mathrm{AB}}", r"\alpha_{\mathrm{AB}}"),
+                  search=SearchRange(0.2, 1.4),
                   high_open=True, alias="alpha", doc="exponent of p (alpha in Cichocki et al. 2011)"),
-            Param("ab_beta", 0.3, 0.0, math.inf, _names("β", r"\beta", r"\beta"), search=SearchRange(0.0, 1.0),
+            Param("ab_beta", 0.3, 0.0, math.inf, _names("β_AB", r"\beta_{\mathrm{AB}}", r"\beta_{\mathrm{AB}}"),
+                  search=SearchRange(0.0, 1.0),
                   high_open=True, alias="beta", doc="exponent of q (beta in Cichocki et al. 2011)"),
         ),
         default_scaling="hinton",
