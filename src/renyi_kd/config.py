@@ -16,7 +16,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 _RENYI_NAME = re.compile(r"^renyi-a(?P<alpha>[0-9][0-9.]*|inf)$")  # the Rényi shorthand; other names are free
 
 
@@ -205,6 +206,11 @@ def _check_report(config: dict[str, Any]) -> None:
             if unknown:
                 raise ConfigError(f"report.comparisons.{i}.{key}", f"{unknown} are not configured methods (the default "
                                   "families compare every method with kl and ce: set report.comparisons to other references)")
+    if report["published"] is not None:  # relative to the working directory, else to the project (docs/...)
+        found = next((p for p in (Path(report["published"]), PROJECT_ROOT / report["published"]) if p.is_file()), None)
+        if found is None:
+            raise ConfigError("report.published", f"file not found: {report['published']}")
+        report["published"] = str(found.resolve())
     if report["equivalence_reference"] not in config["methods"]:
         raise ConfigError("report.equivalence_reference", f"{report['equivalence_reference']!r} is not a configured method")
 

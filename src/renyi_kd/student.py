@@ -177,7 +177,7 @@ def _final_run(setup: StudentSetup, exp_dir: Path, study: str, method: Method, s
             "lr": hp.lr, "weight_decay": hp.weight_decay, "seed": seed, **test, **fidelity,
             "epochs": len(history), "wall_time_s": training_seconds(history),
             "student_params": count_parameters(model), "teacher": config["teacher"]["model"],
-            "student": config["student"]["model"], "standardize": method.standardize, "transfer": method.transfer,
+            "student": config["student"]["model"], "dataset": config["data"]["name"], "standardize": method.standardize, "transfer": method.transfer,
             "label_smoothing": hp.extra.get("label_smoothing", method.label_smoothing),
             **{f"param.{name}": hp.extra.get(name, value) for name, value in method.params.items()},
             **{f"label_{style}": label for style, label in method_labels(method).items()},

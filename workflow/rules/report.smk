@@ -8,6 +8,7 @@ rule report:
         trials=[str(paths.trials_file(RESULTS, study)) for study in STUDIES] if TUNE else [],
         histories=final_outputs("history.csv"),
         predictions=final_outputs("predictions.safetensors"),
+        published=config["report"]["published"] or [],
     output:
         document=f"{RESULTS}/report/report.md",
         # HTML, which snakemake --report shows inline (Markdown it only offers as a download)

@@ -46,6 +46,7 @@ from renyi_kd.report.inputs import (  # noqa: E402
     tuned_parameters,
 )
 from renyi_kd.report.methods import describe_methods, method_palette, sort_methods  # noqa: E402
+from renyi_kd.report.published import published_rows  # noqa: E402
 from renyi_kd.report.settings import ReportSettings, report_settings  # noqa: E402
 from renyi_kd.report.stats import METRICS, summarize  # noqa: E402
 from renyi_kd.report.tables import (  # noqa: E402
@@ -158,7 +159,8 @@ def build_report(
     teacher = load_teacher(exp_dir)
     tuned = tuned_parameters(exp_dir, runs, present)
     tables = {
-        "main": main_table(summary, comparisons, present, reference_marks(references)),
+        "main": main_table(summary, comparisons, present, reference_marks(references),
+                           published_rows(config.published, runs)),
         "hyperparameters": hyperparameters_table(tuned, present),
         "models": models_table(teacher, runs, summary),
     }

@@ -40,6 +40,7 @@ class ReportSettings:
     power: float
     resamples: int
     bootstrap_seed: int
+    published: str | None = None  # docs/published.yaml: reference rows of published numbers
 
     def margin(self, metric: str) -> float | None:
         return self.equivalence_margin.get(metric)
@@ -75,4 +76,5 @@ def report_settings(settings: Mapping[str, Any] | None = None) -> ReportSettings
         power=float(block["power"]),
         resamples=int(block["bootstrap"]["resamples"]),
         bootstrap_seed=int(block["bootstrap"]["seed"]),
+        published=block["published"],
     )

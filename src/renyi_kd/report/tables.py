@@ -33,6 +33,7 @@ from renyi_kd.report.formatting import (
 )
 from renyi_kd.report.inference import against
 from renyi_kd.report.methods import method_label
+from renyi_kd.report.published import PublishedRow
 
 __all__ = [
     "MAIN_COLUMNS",
@@ -98,9 +99,11 @@ def _marks(comparisons: pd.DataFrame, method: str, metric: str, marks: dict[str,
 
 
 def main_table(
-    summary: pd.DataFrame, comparisons: pd.DataFrame, methods: Sequence[str], marks: dict[str, tuple[str, str]]
+    summary: pd.DataFrame, comparisons: pd.DataFrame, methods: Sequence[str], marks: dict[str, tuple[str, str]],
+    published: Sequence[PublishedRow] = (),
 ) -> Table:
-    """Main results: method x metrics as ``mean ± std`` over runs, with the verdict marks of ``marks``' references."""
+    """Main results: method x metrics as ``mean ± std`` over runs, with the verdict marks of ``marks``' references;
+    then the ``published`` reference rows (accuracy only, no marks)."""
     columns = [
         c for c in MAIN_COLUMNS if not summary[(summary["metric"] == c.metric) & summary["mean"].notna()].empty
     ]
@@ -129,6 +132,15 @@ def main_table(
         "Marks are verdicts of the declared comparisons (comparisons table): +X better than X, −X worse, "
         f"≈X equivalent within the margin; no mark: inconclusive or not tested. {legend}.",
     ]
+    for row in published:  # accuracy only; every other column and every mark stays empty
+        cells = [fmt_float(100 * row.test_acc, 2) if c.metric == "test_acc" else DASH_TEXT for c in columns]
+        text_rows.append([row.label, *cells])
+        latex_rows.append([latex_escape(row.label), *(c.replace(DASH_TEXT, DASH_LATEX) for c in cells)])
+        data = pd.concat([data, pd.DataFrame([{"method": f"published:{row.method}", "test_acc_mean": row.test_acc}])],
+                         ignore_index=True)
+    if published:
+        notes.append(f"Published rows: {published[0].citation}; numbers from the paper, not runs of this project, "
+                     "never tested against (see docs/reproduction.md for how the protocols differ).")
     header_text = ["Method"] + [c.text for c in columns]
     header_latex = ["Method"] + [c.latex for c in columns]
     check_rows(header_text, text_rows)
