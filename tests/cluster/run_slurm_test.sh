@@ -134,7 +134,7 @@ echo "jobs through sbatch: $submitted (slurmctld log), $sbatch_calls sbatch call
 if [ "$submitted" != "$sbatch_calls" ] || [ "$submitted" != "$slurm_logs" ] || [ "$submitted" != $((steps - local_jobs)) ]; then
   echo "FAIL: sbatch counts disagree" >&2; exit 1
 fi
-echo "example: $(grep -m1 -oE "sbatch call: sbatch .*rule_tune_worker[^ ]*.* -D [^ ]+" "$SLURM_RUN/snakemake.1.log" | sed -E "s/--wrap=.*//" | cut -c1-400)"
+echo "example: $(grep -m1 -oE "sbatch call: sbatch .*rule_tune[^ ]*.* -D [^ ]+" "$SLURM_RUN/snakemake.1.log" | sed -E "s/--wrap=.*//" | cut -c1-400)"
 if grep "sbatch call:" "$SLURM_RUN/snakemake.1.log" | grep -qE -- "--gpus|--gres"; then
   echo "FAIL: a job asked for a GPU although runtime.device is not cuda" >&2; exit 1
 fi
