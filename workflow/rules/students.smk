@@ -23,6 +23,9 @@ for batch in seed_batches():
         log:
             f"{RESULTS}/logs/final/{{study}}/seeds{batch[0]}-{batch[-1]}.log",
         threads: config["runtime"]["threads"]
+        # Final runs before further studies: a method's last job starts as soon as its study ends, so the
+        # workflow does not end on one long job with the other cores idle.
+        priority: 1
         resources:
             mem_mb=4000,
             runtime=60 * len(batch),

@@ -11,7 +11,7 @@ rule train_teacher:
         exp_dir=RESULTS,
     log:
         f"{RESULTS}/logs/train_teacher.log",
-    threads: config["runtime"]["threads"]
+    threads: config["runtime"]["teacher_threads"]
     resources:
         mem_mb=8000,
         runtime=240,
@@ -31,7 +31,7 @@ rule export_logits:
         exp_dir=RESULTS,
     log:
         f"{RESULTS}/logs/export_logits.log",
-    threads: config["runtime"]["threads"]
+    threads: config["runtime"]["teacher_threads"]
     resources:
         mem_mb=8000,
         runtime=30,

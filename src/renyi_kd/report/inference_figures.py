@@ -68,7 +68,7 @@ def tuning_budget_figure(
         return None
     label, scale = objective_axis(objective)
     with figure_style():
-        fig, ax = plt.subplots(figsize=(FIG_WIDTH, 2.6), constrained_layout=True)
+        fig, ax = plt.subplots(figsize=(FIG_WIDTH, 3.4), constrained_layout=True)
         for method, curve in budget.groupby("method", sort=False):
             colour = palette[method]
             mean, std = scale * curve["expected_best"], scale * curve["std"]
@@ -77,6 +77,11 @@ def tuning_budget_figure(
         ax.set_xlabel("number of trials $k$")
         ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
         ax.set_ylabel(f"expected best {label}")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
+        if objective == "val_nll":  # the first draws are far above the rest; differences show on a log scale
+            ax.set_yscale("log")
+            means = scale * budget["expected_best"]
+            ax.set_ylim(0.7 * means.min(), 1.3 * means.max())  # bands past the lines' range are cut by the frame
+        # Below the axes in two columns: long method labels must not squeeze the plot.
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False)
         sns.despine(ax=ax)
         return save_figure(fig, out_dir, "tuning_budget")

@@ -149,12 +149,11 @@ _TUNED_COLUMNS = [
 
 def _tuned_row(method: str, repeat: int, best: dict[str, Any]) -> dict[str, Any]:
     params = best.get("params") or {}
-    alpha = best.get("alpha")
     counts = ("n_trials", "n_complete", "n_pruned", "n_failed", "epochs_trained", "epochs_budget")
     return {
         "method": method,
         "repeat": repeat,
-        "alpha": float(alpha) if alpha is not None else method_alpha(method),
+        "alpha": method_alpha(method),  # the alpha axis: Rényi in thesis scaling only (report.methods)
         **{key: params.get(key) for key in ("lr", "weight_decay", "T", "beta")},
         "value": best.get("value"),
         "objective": objective(best)[0],
@@ -200,8 +199,8 @@ def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
     """The trials each study is judged on (``counts_towards_budget`` in ``tune/{study}/trials.csv``), stacked,
     with ``method``, ``repeat``, ``alpha``, ``objective`` and ``maximize`` columns; empty if none exist.
 
-    Columns ``params_T``/``params_beta`` are NaN for ``ce``. ``alpha`` comes from ``best.json`` when present,
-    else from the method name; ``best`` marks the trial the study chose (``best_trial`` in ``best.json``);
+    Columns ``params_T``/``params_beta`` are NaN for ``ce``. ``alpha`` is the method's place on the alpha axis
+    (:func:`renyi_kd.report.methods.method_alpha`); ``best`` marks the trial the study chose (``best_trial`` in ``best.json``);
     ``objective`` and ``maximize`` name the study's objective and its direction.
     """
     frames = []
@@ -215,8 +214,7 @@ def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
             best = load_best(exp_dir, study) or {}
             trials.insert(0, "repeat", repeat)
             trials.insert(0, "method", method)
-            alpha = best.get("alpha")
-            trials["alpha"] = float(alpha) if alpha is not None else method_alpha(method)
+            trials["alpha"] = method_alpha(method)
             trials["best"] = trials["number"] == best.get("best_trial")  # the study's choice (with tie-break)
             trials["objective"], trials["maximize"] = objective(best)
             frames.append(trials)
