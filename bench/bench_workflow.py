@@ -3,7 +3,8 @@
 1. The last finished run of the default experiment (its Snakemake log under .snakemake/log/): wall time
    against the training and validation seconds it did (teacher, every tuning trial, every final run),
    divided by the cores it had. The efficiency ratio is ``wall / (seconds / cores)``: 1 would be every core
-   training all the time; the rest is process start-up, bookkeeping, the report and idle cores.
+   training all the time; the rest is process start-up, bookkeeping, the report and idle cores. The
+   teacher's seconds count once per thread it ran on (``runtime.teacher_threads``): core-seconds of work.
 2. One student epoch (training + validation) distilling from cached teacher logits against one epoch of
    the student alone on the same data: the cost of the soft term and the logit lookup (the bound for cached
    distillation: nothing runs the teacher). Median of repeated epochs, one thread.
@@ -38,9 +39,9 @@ def seconds(text: str) -> float:
     return 3600 * int(hours) + 60 * int(minutes) + float(rest)
 
 
-def training_seconds(exp_dir: Path) -> dict[str, float]:
-    """Seconds of training and validation epochs, by stage, from the run's own records."""
-    teacher = pd.read_csv(exp_dir / "teacher" / "history.csv")["seconds"].sum()
+def training_seconds(exp_dir: Path, teacher_threads: int) -> dict[str, float]:
+    """Core-seconds of training and validation epochs, by stage, from the run's own records."""
+    teacher = teacher_threads * pd.read_csv(exp_dir / "teacher" / "history.csv")["seconds"].sum()
     trials = sum(pd.read_csv(path)["seconds"].sum() for path in exp_dir.glob("tune/**/trials.csv"))
     finals = sum(pd.read_csv(path)["seconds"].sum() for path in exp_dir.glob("final/**/history.csv"))
     return {"teacher": float(teacher), "tuning trials": float(trials), "final runs": float(finals)}
@@ -56,7 +57,7 @@ def workflow_efficiency(config: dict) -> None:
     wall = seconds(re.findall(r"Elapsed time: (\S+)", text)[-1])
     cores = int(re.search(r"Provided cores: (\d+)", text).group(1))
     jobs = int(re.findall(r"(\d+) of \d+ steps \(100%\) done", text)[-1])
-    stages = training_seconds(exp_dir)
+    stages = training_seconds(exp_dir, config.get("runtime", {}).get("teacher_threads", 1))
     busy = sum(stages.values())
     print(f"workflow ({log.name}): {jobs} jobs, wall {wall:.0f} s on {cores} cores; training + validation "
           + ", ".join(f"{name} {value:.0f} s" for name, value in stages.items()) + f" = {busy:.0f} s")

@@ -495,3 +495,15 @@ def test_loader_items_carry_dataset_indices(digits) -> None:
     assert IndexedSubset(digits, [4, 2])[1][2] == 2
     with pytest.raises(IndexError):
         IndexedSubset(digits, [1797])
+
+
+def test_digits_are_read_as_scikit_learn_reads_them() -> None:
+    from sklearn.datasets import load_digits
+
+    from renyi_kd.data import _digits_arrays
+
+    images, targets = _digits_arrays()
+    bunch = load_digits()
+    np.testing.assert_array_equal(images, bunch.images)
+    np.testing.assert_array_equal(targets, bunch.target)
+    assert targets.dtype == np.int64

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import importlib.util
 import json
 import pickle
 from collections.abc import Callable, Iterator, Sequence
@@ -26,8 +27,6 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 from PIL import Image
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from torchvision import datasets as tv_datasets
@@ -220,19 +219,30 @@ def _load_digits(root: Path | None, image_size: int | None, download: bool) -> I
     come out bit-identical on every machine.
     """
     size = image_size or 32
-    bunch = load_digits()
-    x = torch.from_numpy(bunch.images).unsqueeze(1) / 16.0
+    images, targets = _digits_arrays()
+    x = torch.from_numpy(images).unsqueeze(1) / 16.0
     if size != x.shape[-1]:
         x = _resize(x, size)
     pixels = ((x - 0.5) / 0.5).float().contiguous()
     return ImageData(
         name="digits",
         images=TensorImages(pixels, fill=-1.0),
-        targets=bunch.target,
-        classes=[str(c) for c in bunch.target_names],
+        targets=targets,
+        classes=[str(c) for c in range(10)],
         in_chans=1,
         image_size=size,
     )
+
+
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The images ``[1797, 8, 8]`` (float64, 0..16) and labels of the CSV that ships inside scikit-learn,
+    read as ``sklearn.datasets.load_digits`` reads it but without importing scikit-learn, which would cost
+    every job most of a second (tests/test_data.py checks both give the same arrays)."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("scikit-learn is needed for the digits data (it ships with it)")
+    table = np.loadtxt(Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz", delimiter=",")
+    return table[:, :-1].reshape(-1, 8, 8), table[:, -1].astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -422,6 +432,8 @@ def make_splits(
     ``transfer_size >= num_classes``), the remainder shared out in proportion to class size;
     ``transfer_size=None`` means all of train. Returns sorted dataset indices for :data:`SPLIT_NAMES`.
     """
+    from sklearn.model_selection import train_test_split  # here: only prepare_data splits, every job loads data
+
     y = np.asarray(targets)
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"targets must be a 1-D integer array, got dtype {y.dtype} and shape {y.shape}")

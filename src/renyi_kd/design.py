@@ -19,13 +19,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 Range = Mapping[str, Any]  # {"low": ..., "high": ..., "log": ...}
 
 
 def sobol_points(dimension: int, n: int, seed: int) -> np.ndarray:
     """The first ``n`` points of a scrambled Sobol sequence in ``[0, 1)^dimension``, shape ``[n, dimension]``."""
+    from scipy.stats import qmc  # here: scipy.stats costs every tune job a few tenths of a second otherwise
+
     if dimension == 0 or n == 0:
         return np.zeros((n, dimension))
     with warnings.catch_warnings():  # balance holds for 2^m points; the first n of them are still space-filling
