@@ -150,7 +150,7 @@ def test_the_slurm_gpu_profile_asks_a_gpu_for_training_and_keeps_the_config_whol
          "--dry-run"], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     jobs = {(rule, wildcards): resources for rule, wildcards, resources in
-            re.findall(r"^rule (\w+):\n(?:(?!rule ).*\n)*?(?:    wildcards: (.*)\n)?    resources: (.*)$",
+            re.findall(r"^rule (\w+):\n(?:(?!rule ).*\n)*?(?:    wildcards: (.*)\n)?(?:    priority: .*\n)?    resources: (.*)$",
                        result.stdout, flags=re.MULTILINE)}
     assert {wildcards for _, wildcards in jobs} == {"", "study=ce", "study=kl"}  # not the methods of config.yaml
     gpu = {rule for (rule, _), resources in jobs.items() if "gpu=1" in resources}
