@@ -43,10 +43,13 @@ def config_with(**tuning) -> dict:
 def test_the_startup_design_is_the_same_for_every_method_and_fills_the_space() -> None:
     config = config_with()
     n = config["tuning"]["sampler"]["n_startup_trials"]
-    designs = {name: design_points(config, method_from_config(config, name), 0) for name in config["methods"]}
-    kd = [name for name in designs if name != "ce"]
-    assert all(designs[name] == designs[kd[0]] for name in kd)  # common random numbers
-    assert [{k: p[k] for k in ("lr", "weight_decay")} for p in designs[kd[0]]] == designs["ce"]  # ce: same lr, wd
+    methods = {name: method_from_config(config, name) for name in config["methods"]}
+    designs = {name: design_points(config, method, 0) for name, method in methods.items()}
+    kd = [name for name, method in methods.items() if method.uses_teacher]
+    assert len(kd) > 1 and all(designs[name] == designs[kd[0]] for name in kd)  # common random numbers
+    for name in set(methods) - set(kd):  # students alone: the same lr and weight decay (ce-ls: label smoothing too)
+        assert [{k: p[k] for k in ("lr", "weight_decay")} for p in designs[name]] == designs["ce"]
+        assert designs["ce"] == [{k: p[k] for k in ("lr", "weight_decay")} for p in designs[kd[0]]]
     points = pd.DataFrame(designs["kl"])
     assert len(points) == n and points.drop_duplicates().shape[0] == n
     for name, space in config["tuning"]["search_space"].items():
