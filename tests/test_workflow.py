@@ -76,6 +76,13 @@ def test_the_report_is_built(finished_workflow: Path) -> None:
         assert (report / "figures" / f"{name}.png").stat().st_size > 0
 
 
+def test_the_comparisons_keep_their_contract(finished_workflow: Path) -> None:
+    from test_inference_contract import check_comparisons
+
+    report = finished_workflow / "results" / "tiny" / "report"
+    check_comparisons(report / "runs.csv", report / "tables" / "comparisons.csv")  # Holm and t recomputed
+
+
 def test_every_job_is_one_finished_mlflow_run(finished_workflow: Path) -> None:
     import mlflow
 
