@@ -14,8 +14,12 @@ SNAKEMAKE_ARGS ?=
 TEX_PACKAGES := texlive-latex-base texlive-latex-recommended
 BROWSER_PACKAGES := chromium chromium-driver
 DASHBOARD_PORT ?= 8080
-# The experiment config.yaml names (read when a recipe runs, after setup).
-EXPERIMENT = $(shell $(BIN)/python -c "import yaml; print(yaml.safe_load(open('config.yaml'))['experiment'])")
+# The experiment's config: config.yaml, or `make run CONFIG=configs/families.yaml` (the whole config: the
+# workstation profile's replace-workflow-config keeps config.yaml out of it). ui, dashboard and report read it too.
+CONFIG ?= config.yaml
+WORKSTATION := --workflow-profile workflow/profiles/default $(if $(filter config.yaml,$(CONFIG)),,--configfile $(CONFIG))
+# The experiment CONFIG names (read when a recipe runs, after setup).
+EXPERIMENT = $(shell $(BIN)/python -c "import yaml; print(yaml.safe_load(open('$(CONFIG)'))['experiment'])")
 
 # $(call apt_install,COMMANDS,PACKAGES,TEST): Debian packages for a test unless COMMANDS exist (needs root and apt).
 define apt_install
@@ -46,10 +50,10 @@ browser:
 # A lock left by a killed run is cleared first (never one of a live run: recover_lock.py refuses and says why).
 run: setup
 	$(BIN)/python workflow/scripts/recover_lock.py $(SNAKEMAKE_ARGS)
-	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SNAKEMAKE_ARGS)
-	@$(BIN)/python -c "import yaml; e = yaml.safe_load(open('config.yaml'))['experiment']; \
-	  print(f'\nMain table: results/{e}/report/tables/main.md\nReport:     results/{e}/report/report.md' \
-	        '\nRuns:       make ui\nStudies:    make dashboard\nHTML:       make report')"
+	$(BIN)/snakemake $(WORKSTATION) --cores $(CORES) $(SNAKEMAKE_ARGS)
+	@e=$(EXPERIMENT); o="$(if $(filter config.yaml,$(CONFIG)),, CONFIG=$(CONFIG))"; \
+	  printf '\nMain table: %s\nReport:     %s\nRuns:       make ui%s\nStudies:    make dashboard%s\nHTML:       make report%s\n' \
+	  "results/$$e/report/tables/main.md" "results/$$e/report/report.md" "$$o" "$$o" "$$o"
 
 test: setup tex browser
 	$(BIN)/python -m pytest
@@ -68,11 +72,11 @@ ui: setup
 
 # Every tuning study of the experiment in optuna-dashboard (the journals as a snapshot; see README "Tracking").
 dashboard: setup
-	$(BIN)/python -m renyi_kd.dashboard --config config.yaml --host 127.0.0.1 --port $(DASHBOARD_PORT)
+	$(BIN)/python -m renyi_kd.dashboard --config $(CONFIG) --host 127.0.0.1 --port $(DASHBOARD_PORT)
 
 # The HTML report of the last run: the report's tables and figures with their captions (workflow/report/).
 report: setup
-	$(BIN)/snakemake --report results/$(EXPERIMENT)/report/report.html $(SNAKEMAKE_ARGS)
+	$(BIN)/snakemake $(WORKSTATION) --report results/$(EXPERIMENT)/report/report.html $(SNAKEMAKE_ARGS)
 	@echo "HTML report: results/$(EXPERIMENT)/report/report.html"
 
 # The CIFAR-100 recipe at smoke scale (configs/cifar100-smoke.yaml) on a synthetic archive written first, in

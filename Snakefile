@@ -1,5 +1,5 @@
 # renyi-kd: teacher -> cached logits -> a tuning study per method -> final runs per method and seed -> thesis report.
-# Usage: make run   (or: snakemake --cores 2; the default profile in workflow/profiles/default applies)
+# Usage: make run   (or: snakemake --workflow-profile workflow/profiles/default --cores 2; see README "Running it")
 import os
 import sys
 from pathlib import Path

@@ -1,5 +1,6 @@
 """A hard kill of the whole workflow (kill -9 of its process group) in the middle of a job that trains several
-seeds: the next `make run` clears the stale lock by itself and ends with the numbers of an uninterrupted run."""
+seeds: the next `make run` clears the stale lock by itself and ends with the numbers of an uninterrupted run
+that trained one seed per job (so batching seeds changes no number either)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
 import recover_lock  # noqa: E402
 
 
-def batched_config(workdir: Path) -> Path:
+def batched_config(workdir: Path, seeds_per_job: int) -> Path:
     config = tiny_config("resume")
     config["methods"] = {"ce": None, "kl": None}
     config["seeds"] = SEEDS
-    config["final"] = {"seeds_per_job": 3}  # one job trains all three seeds of a method
+    config["final"] = {"seeds_per_job": seeds_per_job}  # 3: one job trains all three seeds of a method
     config["student"]["epochs"] = 8
     config["tuning"]["enabled"] = False
     path = workdir / "config.yaml"
@@ -59,9 +60,9 @@ def wait_for(condition, timeout: float) -> None:
 
 def test_a_hard_kill_mid_batch_resumes_to_identical_numbers_without_unlock(tmp_path: Path) -> None:
     reference_dir, killed_dir = tmp_path / "reference", tmp_path / "killed"
-    for workdir in (reference_dir, killed_dir):
+    for workdir, seeds_per_job in ((reference_dir, 1), (killed_dir, len(SEEDS))):
         workdir.mkdir()
-        batched_config(workdir)
+        batched_config(workdir, seeds_per_job)
     reference = finished(reference_dir)
 
     final = killed_dir / "results" / "resume" / "final" / "kl"
