@@ -27,7 +27,7 @@ from renyi_kd.metrics import classification_metrics, fidelity_metrics
 from renyi_kd.predictions import save_predictions
 from renyi_kd.report import build_report, theory_figures
 from renyi_kd.report.formatting import fmt_sci, latex_escape
-from renyi_kd.report.methods import method_alpha, method_label, method_palette, sort_methods
+from renyi_kd.report.methods import method_alpha, method_label, method_line_styles, method_palette, sort_methods
 from renyi_kd.report.stats import holm_adjust, mean_ci, paired_t_p, summarize
 from renyi_kd.report.theory import (
     divergence_vs_alpha_data,
@@ -274,6 +274,16 @@ def test_method_order_labels_and_palette() -> None:
     assert {k: extended[k] for k in smaller} == smaller and extended["renyi-a5"] not in smaller.values()
     assert method_label("renyi-a0.5") == "Rényi α=0.5"
     assert method_label("renyi-a0.5", "latex") == r"R\'enyi $\alpha=0.5$"
+
+
+def test_methods_that_share_a_colour_differ_in_line_style() -> None:
+    many = ["ce", "kl", *(f"renyi-a{a}" for a in (0, 0.25, 0.5, 2, 3, 4, 5, 6, 7, 8)), "js", "tv"]
+    palette = method_palette(many)
+    styles = method_line_styles(palette)
+    looks = [(palette[m], styles[m]) for m in many]
+    assert len(set(looks)) == len(many)  # colour and line style together tell every method apart
+    assert len(set(palette.values())) < len(many)  # although colours repeat beyond 10 methods
+    assert set(method_line_styles(method_palette(many[:10])).values()) == {"-"}  # up to 10: solid lines only
 
 
 def test_latex_escape_and_numbers() -> None:

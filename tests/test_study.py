@@ -87,15 +87,17 @@ def study_with_design(tmp_path: Path, n_startup: int, first_epoch: int, directio
     return study
 
 
-def learning_curve(values_by_trial: dict[int, float], epochs: int):
-    """An objective whose trial k reports value v_k at every epoch; unlisted trials report -x (x their param)."""
+def learning_curve(values_by_trial: dict[int, float], epochs: int, first_epoch: int = 2):
+    """An objective whose trial k reports value v_k at every epoch; unlisted trials report -x (x their param);
+    the pruner may act at the rungs of a pruner with ``first_epoch`` and an interval of 1."""
+    prune_at = rungs({"name": "percentile", "first_epoch": first_epoch, "interval_epochs": 1}, epochs)
 
     def objective(trial: optuna.Trial) -> float:
         x = trial.suggest_float("x", 0.0, 1.0)
         trial.suggest_float("y", 1e-3, 1.0, log=True)
         value = values_by_trial.get(trial.number, -x)
         for epoch in range(1, epochs + 1):
-            report_epoch(trial, epoch, value)
+            report_epoch(trial, epoch, value, prune_at)
         return value
 
     return objective
@@ -129,9 +131,9 @@ def competitors_at_pruning(frame: pd.DataFrame) -> pd.Series:
 
 def test_no_trial_is_pruned_before_the_first_rung(tmp_path: Path) -> None:
     study = study_with_design(tmp_path, n_startup=2, first_epoch=4)
-    optimize_with_budget(study, learning_curve({0: 1.0, 1: 1.0}, 6), n_trials=8)
+    optimize_with_budget(study, learning_curve({0: 1.0, 1: 1.0}, 6, first_epoch=4), n_trials=8)
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
-    assert pruned and all(t.last_step >= 4 for t in pruned)
+    assert pruned and all(t.last_step in (4, 5) for t in pruned)  # at a rung; never after the last epoch, 6
     assert rungs({"name": "percentile", "first_epoch": 4, "interval_epochs": 1}, 6) == [4, 5]
     assert rungs({"name": "none"}, 6) == []
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,11 +221,12 @@ def open_study(config: dict[str, Any], exp_dir: Path, study: str, uri: str) -> t
     return opened, run_id
 
 
-def report_epoch(trial: optuna.Trial, epoch: int, value: float) -> None:
-    """Report the objective after ``epoch`` and stop the trial if the pruner says so; trials of the
-    start-up design are never stopped."""
+def report_epoch(trial: optuna.Trial, epoch: int, value: float, prune_at: Collection[int]) -> None:
+    """Report the objective after ``epoch`` and stop the trial if the pruner says so at one of the rungs
+    ``prune_at`` (:func:`rungs`: never after the last epoch, when stopping saves nothing); trials of the start-up
+    design are never stopped."""
     trial.report(value, step=epoch)
-    if DESIGN_POINT not in trial.user_attrs and trial.should_prune():
+    if epoch in prune_at and DESIGN_POINT not in trial.user_attrs and trial.should_prune():
         raise optuna.TrialPruned(f"pruned after epoch {epoch}")
 
 

@@ -30,6 +30,7 @@ from renyi_kd.study import (
     open_study,
     optimize_with_budget,
     report_epoch,
+    rungs,
     search_ranges,
     tuned_names,
 )
@@ -48,6 +49,7 @@ class Objective:
         self.config, self.method, self.parent_run_id, self.worker = config, method, parent_run_id, worker
         self.setup = StudentSetup.open(config, exp_dir, runtime)
         self.epochs = tuning_budget(config, method.name)[1]
+        self.rungs = set(rungs(config["tuning"]["pruner"], self.epochs))
         self.key = config["tuning"]["objective"]
 
     def suggest(self, trial: optuna.Trial) -> dict[str, float]:
@@ -72,7 +74,7 @@ class Objective:
             seconds += record["seconds"]
             trial.set_user_attr(EPOCHS_TRAINED, epoch)
             trial.set_user_attr(SECONDS, seconds)
-            report_epoch(trial, epoch, record[self.key])
+            report_epoch(trial, epoch, record[self.key], self.rungs)
 
         tags = {"role": "trial", "method": self.method.name, "trial": str(trial.number), WORKER: str(self.worker),
                 "design_point": str(trial.user_attrs.get(DESIGN_POINT, ""))}

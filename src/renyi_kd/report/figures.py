@@ -25,7 +25,8 @@ from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from renyi_kd.report.methods import alpha_method_name, method_alpha, method_label, method_palette
+from renyi_kd.report.methods import (alpha_method_name, method_alpha, method_label, method_line_styles,
+                                     method_palette)
 from renyi_kd.report.stats import mean_ci
 from renyi_kd.report.theory import (
     GRADIENT_ALPHAS,
@@ -398,7 +399,9 @@ def learning_curves_figure(
         logger.info("no learning-curve histories: figure learning_curves skipped")
         return None
     with figure_style():
-        fig, ax = plt.subplots(figsize=(FIG_WIDTH, 2.5), constrained_layout=True)
+        legend_rows = -(-len(methods) // 2)  # the legend below the axes, two columns: room for its rows
+        fig, ax = plt.subplots(figsize=(FIG_WIDTH, 1.9 + 0.22 * legend_rows), constrained_layout=True)
+        styles = method_line_styles(palette)
         for method in methods:
             part = histories[histories["method"] == method]
             if part.empty:
@@ -408,13 +411,14 @@ def learning_curves_figure(
                  for epoch, group in part.groupby("epoch")]
             )  # fmt: skip
             colour = _colour(palette, method)
-            ax.plot(curve["epoch"], 100 * curve["mean"], color=colour, label=method_label(method, "mpl"))
+            ax.plot(curve["epoch"], 100 * curve["mean"], color=colour, ls=styles[method],
+                    label=method_label(method, "mpl"))
             band = curve["ci_low"].notna()
             ax.fill_between(curve.loc[band, "epoch"], 100 * curve.loc[band, "ci_low"],
                             100 * curve.loc[band, "ci_high"], color=colour, alpha=0.15, lw=0)  # fmt: skip
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
         ax.set_ylabel("validation accuracy (%)")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False)
         sns.despine(ax=ax)
         return save_figure(fig, out_dir, "learning_curves")

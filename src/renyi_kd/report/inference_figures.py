@@ -22,7 +22,7 @@ import seaborn as sns
 from renyi_kd.report.comparison_tables import metric_name
 from renyi_kd.report.figures import FIG_WIDTH, Palette, figure_style, objective_axis, save_figure
 from renyi_kd.report.inference import against
-from renyi_kd.report.methods import method_label
+from renyi_kd.report.methods import method_label, method_line_styles
 
 __all__ = ["forest_figure", "tuning_budget_figure"]
 
@@ -69,10 +69,11 @@ def tuning_budget_figure(
     label, scale = objective_axis(objective)
     with figure_style():
         fig, ax = plt.subplots(figsize=(FIG_WIDTH, 3.4), constrained_layout=True)
+        styles = method_line_styles(palette)
         for method, curve in budget.groupby("method", sort=False):
             colour = palette[method]
             mean, std = scale * curve["expected_best"], scale * curve["std"]
-            ax.plot(curve["k"], mean, color=colour, label=method_label(method, "mpl"))
+            ax.plot(curve["k"], mean, color=colour, ls=styles[method], label=method_label(method, "mpl"))
             ax.fill_between(curve["k"], mean - std, mean + std, color=colour, alpha=0.08, lw=0)
         ax.set_xlabel("number of trials $k$")
         ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))

@@ -142,7 +142,7 @@ def method_palette(
     report order (:func:`sort_methods`). The mapping therefore depends only on the method list, so every
     figure built from the same list agrees. ``extra`` names (e.g. orders drawn only in a theory figure) get
     the colours after those, so they never change the colour of a method in ``methods``. Beyond 10 methods
-    colours repeat (a warning is logged).
+    colours repeat (a warning is logged) and :func:`method_line_styles` tells such methods apart.
     """
     colours = sns.color_palette("colorblind", 10)
     palette: dict[str, tuple[float, float, float]] = {}
@@ -162,6 +162,20 @@ def method_palette(
     for i, method in enumerate(others):
         palette[method] = colours[_OTHER_COLOURS[i % len(_OTHER_COLOURS)]]
     return palette
+
+
+_LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def method_line_styles(palette: dict[str, tuple[float, float, float]]) -> dict[str, str]:
+    """A line style per method of ``palette`` that tells apart methods of the same colour (beyond 10 methods):
+    the first method of a colour draws solid lines, the next one of that colour dashed, then dotted, dash-dot."""
+    seen: dict[tuple[float, float, float], int] = {}
+    styles = {}
+    for method, colour in palette.items():
+        styles[method] = _LINE_STYLES[seen.get(colour, 0) % len(_LINE_STYLES)]
+        seen[colour] = seen.get(colour, 0) + 1
+    return styles
 
 
 def alpha_method_name(alpha: float) -> str:
