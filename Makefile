@@ -17,7 +17,8 @@ DASHBOARD_PORT ?= 8080
 # The experiment's config: config.yaml, or `make run CONFIG=configs/families.yaml` (the whole config: the
 # workstation profile's replace-workflow-config keeps config.yaml out of it). ui, dashboard and report read it too.
 CONFIG ?= config.yaml
-WORKSTATION := --workflow-profile workflow/profiles/default $(if $(filter config.yaml,$(CONFIG)),,--configfile $(CONFIG))
+OTHER_CONFIG := $(filter-out config.yaml,$(CONFIG))
+WORKSTATION := --workflow-profile workflow/profiles/default $(if $(OTHER_CONFIG),--configfile $(OTHER_CONFIG))
 # The experiment CONFIG names (read when a recipe runs, after setup).
 EXPERIMENT = $(shell $(BIN)/python -c "import yaml; print(yaml.safe_load(open('$(CONFIG)'))['experiment'])")
 
@@ -51,7 +52,7 @@ browser:
 run: setup
 	$(BIN)/python workflow/scripts/recover_lock.py $(SNAKEMAKE_ARGS)
 	$(BIN)/snakemake $(WORKSTATION) --cores $(CORES) $(SNAKEMAKE_ARGS)
-	@e=$(EXPERIMENT); o="$(if $(filter config.yaml,$(CONFIG)),, CONFIG=$(CONFIG))"; \
+	@e=$(EXPERIMENT); o="$(if $(OTHER_CONFIG), CONFIG=$(OTHER_CONFIG))"; \
 	  printf '\nMain table: %s\nReport:     %s\nRuns:       make ui%s\nStudies:    make dashboard%s\nHTML:       make report%s\n' \
 	  "results/$$e/report/tables/main.md" "results/$$e/report/report.md" "$$o" "$$o" "$$o"
 

@@ -200,8 +200,8 @@ def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
     with ``method``, ``repeat``, ``alpha``, ``objective`` and ``maximize`` columns; empty if none exist.
 
     Columns ``params_T``/``params_beta`` are NaN for ``ce``. ``alpha`` is the method's place on the alpha axis
-    (:func:`renyi_kd.report.methods.method_alpha`); ``best`` marks the trial the study chose (``best_trial`` in ``best.json``);
-    ``objective`` and ``maximize`` name the study's objective and its direction.
+    (:func:`renyi_kd.report.methods.method_alpha`); ``best`` marks the trial the study chose (``best_trial`` in
+    ``best.json``); ``objective`` and ``maximize`` name the study's objective and its direction.
     """
     frames = []
     for method in methods:

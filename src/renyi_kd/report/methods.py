@@ -173,8 +173,8 @@ def method_line_styles(palette: dict[str, tuple[float, float, float]]) -> dict[s
     seen: dict[tuple[float, float, float], int] = {}
     styles = {}
     for method, colour in palette.items():
-        styles[method] = _LINE_STYLES[seen.get(colour, 0) % len(_LINE_STYLES)]
-        seen[colour] = seen.get(colour, 0) + 1
+        earlier = seen.get(colour, 0)
+        styles[method], seen[colour] = _LINE_STYLES[earlier % len(_LINE_STYLES)], earlier + 1
     return styles
 
 
