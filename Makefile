@@ -68,12 +68,12 @@ bench: setup
 	for script in bench/bench_*.py; do $(BIN)/python "$$script" || exit 1; done
 
 ui: setup
-	@$(BIN)/python -c "from renyi_kd.tracking import runs_url; print('Training runs:', runs_url('http://127.0.0.1:5000', 'results/$(EXPERIMENT)'))"
+	@$(BIN)/python -c "from renyi_kd.tracking.mlflow_runs import runs_url; print('Training runs:', runs_url('http://127.0.0.1:5000', 'results/$(EXPERIMENT)'))"
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///results/mlflow.db --host 127.0.0.1 --port 5000
 
 # Every tuning study of the experiment in optuna-dashboard (the journals as a snapshot; see README "Tracking").
 dashboard: setup
-	$(BIN)/python -m renyi_kd.dashboard --config $(CONFIG) --host 127.0.0.1 --port $(DASHBOARD_PORT)
+	$(BIN)/python -m renyi_kd.tracking.dashboard --config $(CONFIG) --host 127.0.0.1 --port $(DASHBOARD_PORT)
 
 # The HTML report of the last run: the report's tables and figures with their captions (workflow/report/).
 report: setup
@@ -86,7 +86,7 @@ report: setup
 SMOKE_DIR ?= .
 SMOKE_FLAGS = --directory $(SMOKE_DIR) --configfile $(abspath configs/cifar100-smoke.yaml) --replace-workflow-config
 smoke: setup
-	$(BIN)/python -m renyi_kd.synthetic $(SMOKE_DIR)/data/synthetic-cifar100
+	$(BIN)/python -m renyi_kd.data.synthetic $(SMOKE_DIR)/data/synthetic-cifar100
 	$(BIN)/python workflow/scripts/recover_lock.py $(SMOKE_FLAGS) $(SNAKEMAKE_ARGS)
 	$(BIN)/snakemake --workflow-profile workflow/profiles/default --cores $(CORES) $(SMOKE_FLAGS) $(SNAKEMAKE_ARGS)
 

@@ -69,8 +69,8 @@ def epoch_costs(config: dict, epochs: int) -> None:
     import torch
 
     from renyi_kd.config import method_from_config, validate_config
-    from renyi_kd.runtime import Runtime
-    from renyi_kd.student import Hyperparameters, StudentSetup
+    from renyi_kd.training.runtime import Runtime
+    from renyi_kd.training.student import Hyperparameters, StudentSetup
 
     config = validate_config(config)
     exp_dir = ROOT / "results" / config["experiment"]

@@ -28,17 +28,17 @@ import torch.nn.functional as F
 import yaml
 
 from bench_data import bare_loop, timed_epoch
-from renyi_kd.augment import AugmentPolicy
+from renyi_kd.data.augment import AugmentPolicy
 from renyi_kd.config import validate_config
-from renyi_kd.data import ImageData, load_dataset, make_splits
-from renyi_kd.device_data import BatchSource, batch_source
+from renyi_kd.data.datasets import ImageData, load_dataset, make_splits
+from renyi_kd.data.device_batches import BatchSource, batch_source
 from renyi_kd.losses import DistillationLoss
-from renyi_kd.models import create_model
-from renyi_kd.optim import Schedule
-from renyi_kd.runtime import Runtime, seed_everything
-from renyi_kd.synthetic import write_synthetic_cifar100
-from renyi_kd.teacher_outputs import online
-from renyi_kd.train import FitSpec, fit
+from renyi_kd.models.factory import create_model
+from renyi_kd.training.optim import Schedule
+from renyi_kd.training.runtime import Runtime, seed_everything
+from renyi_kd.data.synthetic import write_synthetic_cifar100
+from renyi_kd.training.teacher_outputs import online
+from renyi_kd.training.loop import FitSpec, fit
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE_CONFIGS = ("configs/cifar100.yaml", "configs/cifar100-reproduction.yaml")

@@ -30,12 +30,12 @@ def run_method(args: tuple[str, int, str]) -> list[dict]:
     import torch
 
     from renyi_kd.config import load_config, method_from_config
-    from renyi_kd.design import startup_design
+    from renyi_kd.tuning.design import startup_design
     from renyi_kd.metrics import classification_metrics
-    from renyi_kd.runtime import Runtime
-    from renyi_kd.student import Hyperparameters, StudentSetup
-    from renyi_kd.train import predict
-    from renyi_kd.study import tuned_names
+    from renyi_kd.training.runtime import Runtime
+    from renyi_kd.training.student import Hyperparameters, StudentSetup
+    from renyi_kd.training.loop import predict
+    from renyi_kd.tuning.study import tuned_names
 
     config = load_config(config_path)
     exp_dir = ROOT / "results" / config["experiment"]

@@ -8,7 +8,7 @@ import torch
 import torchvision.transforms.functional as TF
 from torchvision.transforms import RandomResizedCrop
 
-from renyi_kd.augment import (
+from renyi_kd.data.augment import (
     AUGMENTATIONS,
     CIFAR_PADDING,
     AugmentPolicy,

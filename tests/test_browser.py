@@ -17,7 +17,7 @@ from tiny_config import METHODS, ROOT, SEEDS
 from tiny_workflow import snakemake
 
 from renyi_kd import paths
-from renyi_kd.tracking import DIGEST_CHARS, runs_url
+from renyi_kd.tracking.mlflow_runs import DIGEST_CHARS, runs_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(MISSING is not None, reason=f"browser test {MISSING}")]
 
@@ -38,7 +38,7 @@ def servers(finished_workflow: Path, tmp_path_factory: pytest.TempPathFactory) -
     commands = {
         "mlflow": ([sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", f"sqlite:///{results / 'mlflow.db'}",
                     "--host", "127.0.0.1", "--port", str(mlflow_port), "--workers", "1"], mlflow_port),
-        "dashboard": ([sys.executable, "-m", "renyi_kd.dashboard", "--config", str(finished_workflow / "config.yaml"),
+        "dashboard": ([sys.executable, "-m", "renyi_kd.tracking.dashboard", "--config", str(finished_workflow / "config.yaml"),
                        "--results", str(results), "--port", str(dashboard_port)], dashboard_port),
     }
     started = {name: start_server(command, logs / f"{name}.log") for name, (command, _) in commands.items()}

@@ -16,8 +16,8 @@ import yaml
 from snakemake.utils import update_config
 
 from renyi_kd.config import validate_config
-from renyi_kd.split_plan import plan_splits
-from renyi_kd.synthetic import write_synthetic_cifar100
+from renyi_kd.data.split_plan import plan_splits
+from renyi_kd.data.synthetic import write_synthetic_cifar100
 from tiny_config import ROOT
 
 CONFIGS = ROOT / "configs"

@@ -1,4 +1,4 @@
-"""The synthetic CIFAR-100 archive (renyi_kd.synthetic) read as CIFAR-100: the official parts become the splits,
+"""The synthetic CIFAR-100 archive (renyi_kd.data.synthetic) read as CIFAR-100: the official parts become the splits,
 augmentation is deterministic, and the classes are learnable."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from renyi_kd.augment import AugmentPolicy
-from renyi_kd.data import load_dataset, make_splits
-from renyi_kd.device_data import batch_source
-from renyi_kd.synthetic import COARSE_CLASSES, FINE_CLASSES, FOLDER, write_synthetic_cifar100
+from renyi_kd.data.augment import AugmentPolicy
+from renyi_kd.data.datasets import load_dataset, make_splits
+from renyi_kd.data.device_batches import batch_source
+from renyi_kd.data.synthetic import COARSE_CLASSES, FINE_CLASSES, FOLDER, write_synthetic_cifar100
 
 TRAIN, TEST = 10, 2  # images per class in the official train and test parts
 
@@ -99,7 +99,7 @@ def test_the_same_arguments_write_the_same_bytes_once(tmp_path: Path, archive: P
 
 
 def test_the_command_line_writes_the_archive(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "renyi_kd.synthetic", str(tmp_path), "--train-per-class", "2",
+    result = subprocess.run([sys.executable, "-m", "renyi_kd.data.synthetic", str(tmp_path), "--train-per-class", "2",
                              "--test-per-class", "1"], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == str(tmp_path / FOLDER)
     assert len(load_dataset("cifar100", root=tmp_path)) == FINE_CLASSES * 3

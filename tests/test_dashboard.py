@@ -7,8 +7,8 @@ from pathlib import Path
 import optuna
 
 from renyi_kd import paths
-from renyi_kd.dashboard import experiment_storages, one_storage
-from renyi_kd.study import open_storage
+from renyi_kd.tracking.dashboard import experiment_storages, one_storage
+from renyi_kd.tuning.study import open_storage
 
 
 def _config(storage: str | None) -> dict:

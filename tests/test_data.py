@@ -17,8 +17,8 @@ import torch
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from renyi_kd import split_plan
-from renyi_kd.data import (
+from renyi_kd.data import split_plan
+from renyi_kd.data.datasets import (
     ImageData,
     IndexedSubset,
     fingerprint,
@@ -28,7 +28,7 @@ from renyi_kd.data import (
     make_splits,
     save_splits,
 )
-from renyi_kd.split_plan import Census, SplitSizeError, plan_splits, split_sizes
+from renyi_kd.data.split_plan import Census, SplitSizeError, plan_splits, split_sizes
 
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 CIFAR10_PARTS = [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]
@@ -364,7 +364,7 @@ def test_plan_counts_image_folders_like_the_loader(tmp_path: Path, layout: str) 
 
 
 def test_census_registry_covers_every_dataset() -> None:
-    from renyi_kd.data import DATASET_NAMES
+    from renyi_kd.data.datasets import DATASET_NAMES
 
     assert set(split_plan.CENSUS) == set(DATASET_NAMES)
     assert split_plan.census(data_config()) == Census(1797, None, 10)
@@ -500,7 +500,7 @@ def test_loader_items_carry_dataset_indices(digits) -> None:
 def test_digits_are_read_as_scikit_learn_reads_them() -> None:
     from sklearn.datasets import load_digits
 
-    from renyi_kd.data import _digits_arrays
+    from renyi_kd.data.datasets import _digits_arrays
 
     images, targets = _digits_arrays()
     bunch = load_digits()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from renyi_kd.augment import AugmentPolicy
-from renyi_kd.data import load_dataset, make_loader
-from renyi_kd.device_data import DeviceTensors, LoaderBatches, batch_source, epoch_order
+from renyi_kd.data.augment import AugmentPolicy
+from renyi_kd.data.datasets import load_dataset, make_loader
+from renyi_kd.data.device_batches import DeviceTensors, LoaderBatches, batch_source, epoch_order
 from test_data import write_cifar10, write_image_tree
 
 

@@ -10,7 +10,7 @@ import pytest
 import timm
 import torch
 
-from renyi_kd.models import STEMS, check_stem, count_parameters, create_model, save_weights
+from renyi_kd.models.factory import STEMS, check_stem, count_parameters, create_model, save_weights
 
 # Parameters at 100 classes as the tables give them (CRD Table 1, in millions).
 PUBLISHED_PARAMS = {
@@ -26,7 +26,7 @@ PUBLISHED_PARAMS = {
     "vgg8_cifar": 3.96,
     "vgg13_cifar": 9.46,
 }
-CIFAR_MODELS = timm.list_models(module="cifar_models")
+CIFAR_MODELS = timm.list_models(module="cifar")
 
 
 def test_the_table_models_are_registered() -> None:

@@ -13,7 +13,7 @@ import yaml
 from renyi_kd import paths
 from renyi_kd.config import method_from_config, validate_config
 from renyi_kd.losses import LABEL_STYLES, Family, Param, SearchRange, register_family, unregister_family
-from renyi_kd.study import design_points, tuned_names
+from renyi_kd.tuning.study import design_points, tuned_names
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def toy_family():
 
 
 def test_a_registered_family_runs_a_tiny_study(toy_family, finished_workflow: Path, tmp_path: Path) -> None:
-    from renyi_kd.tune import tune_study
+    from renyi_kd.tuning.tune import tune_study
 
     source = finished_workflow / "results" / "tiny"
     exp_dir = tmp_path / "tiny"
@@ -49,7 +49,7 @@ def test_a_registered_family_runs_a_tiny_study(toy_family, finished_workflow: Pa
     assert tuned_names(method) == ["lr", "weight_decay", "T", "beta", "gamma"]
     assert all(1.0 <= point["gamma"] <= 3.0 for point in design_points(config, method, 0))
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    from renyi_kd.tracking import init_tracking
+    from renyi_kd.tracking.mlflow_runs import init_tracking
 
     init_tracking(uri, config["experiment"], tmp_path / "artifacts")
     best = json.loads(tune_study(config, exp_dir, "toy", 1, uri).read_text())

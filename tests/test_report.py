@@ -22,9 +22,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from renyi_kd import paths
-from renyi_kd.logits import save_logits
+from renyi_kd.training.logits import save_logits
 from renyi_kd.metrics import classification_metrics, fidelity_metrics
-from renyi_kd.predictions import save_predictions
+from renyi_kd.training.predictions import save_predictions
 from renyi_kd.report import build_report, theory_figures
 from renyi_kd.report.formatting import fmt_sci, latex_escape
 from renyi_kd.report.methods import method_alpha, method_label, method_line_styles, method_palette, sort_methods

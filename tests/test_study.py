@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from renyi_kd.config import method_from_config, tuning_budget, validate_config
-from renyi_kd.design import startup_design
-from renyi_kd.study import (
+from renyi_kd.tuning.design import startup_design
+from renyi_kd.tuning.study import (
     DESIGN_POINT,
     OBJECTIVES,
     PRUNERS,

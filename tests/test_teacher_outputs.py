@@ -10,21 +10,22 @@ import pytest
 import torch
 import yaml
 
-from renyi_kd import paths, teacher_outputs
-from renyi_kd.augment import AugmentPolicy
+from renyi_kd import paths
+from renyi_kd.training import teacher_outputs
+from renyi_kd.data.augment import AugmentPolicy
 from renyi_kd.config import method_from_config, validate_config
-from renyi_kd.device_data import batch_source
+from renyi_kd.data.device_batches import batch_source
 from renyi_kd.files import write_json
-from renyi_kd.logits import StaleCacheError, TeacherLogits
+from renyi_kd.training.logits import StaleCacheError, TeacherLogits
 from renyi_kd.losses import DistillationLoss
-from renyi_kd.models import file_sha256, model_for, save_weights
-from renyi_kd.prepare import open_prepared, prepare_data
-from renyi_kd.runtime import Runtime, seed_everything
-from renyi_kd.student import Hyperparameters, StudentSetup
-from renyi_kd.synthetic import write_synthetic_cifar100
-from renyi_kd.teacher import export_logits, load_teacher
-from renyi_kd.teacher_outputs import student_augmentation, views_record
-from renyi_kd.train import FitSpec, fit
+from renyi_kd.models.factory import file_sha256, model_for, save_weights
+from renyi_kd.data.prepare import open_prepared, prepare_data
+from renyi_kd.training.runtime import Runtime, seed_everything
+from renyi_kd.training.student import Hyperparameters, StudentSetup
+from renyi_kd.data.synthetic import write_synthetic_cifar100
+from renyi_kd.training.teacher import export_logits, load_teacher
+from renyi_kd.training.teacher_outputs import student_augmentation, views_record
+from renyi_kd.training.loop import FitSpec, fit
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWS = 3

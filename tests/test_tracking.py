@@ -11,7 +11,7 @@ import mlflow
 import numpy as np
 import pytest
 
-from renyi_kd.tracking import (
+from renyi_kd.tracking.mlflow_runs import (
     EXPERIMENT_KIND_TAG,
     JOB_TAG,
     SUPERSEDED_TAG,

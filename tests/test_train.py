@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from renyi_kd import teacher_outputs
-from renyi_kd.data import load_dataset, make_splits
-from renyi_kd.device_data import batch_source
-from renyi_kd.logits import StaleCacheError, TeacherLogits, save_logits
+from renyi_kd.training import teacher_outputs
+from renyi_kd.data.datasets import load_dataset, make_splits
+from renyi_kd.data.device_batches import batch_source
+from renyi_kd.training.logits import StaleCacheError, TeacherLogits, save_logits
 from renyi_kd.losses import DistillationLoss
-from renyi_kd.models import create_model, load_weights, save_weights
-from renyi_kd.runtime import Runtime, seed_everything
-from renyi_kd.train import FitSpec, NonFiniteLossError, fit
+from renyi_kd.models.factory import create_model, load_weights, save_weights
+from renyi_kd.training.runtime import Runtime, seed_everything
+from renyi_kd.training.loop import FitSpec, NonFiniteLossError, fit
 
 RUNTIME = Runtime(device=torch.device("cpu"), amp=False, channels_last=False, progress_bar=False)
 SPEC = FitSpec(epochs=3, batch_size=32, optimizer="adamw", lr=3e-3, weight_decay=5e-4, seed=7)

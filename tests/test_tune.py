@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from renyi_kd.config import ConfigError, tuning_budget, validate_config
-from renyi_kd.study import (
+from renyi_kd.tuning.study import (
     EXCLUDED,
     FAIL_REASON,
     VAL_NLL,
@@ -181,7 +181,7 @@ def test_the_method_is_judged_on_the_first_n_trials_that_count(tmp_path: Path) -
 
 
 def test_a_resumed_or_second_worker_sampler_does_not_replay_suggestions() -> None:
-    from renyi_kd.study import _derived_seed
+    from renyi_kd.tuning.study import _derived_seed
 
     assert _derived_seed(7, (0, 0)) == 7  # a fresh single-worker study is seeded exactly as configured
     seeds = {_derived_seed(7, stream) for stream in [(0, 0), (0, 3), (1, 0), (1, 3)]}

@@ -31,13 +31,13 @@ def _config(value: str) -> dict[str, Any]:
 
 
 def _uri(config: dict[str, Any], exp_dir: Path) -> str:
-    from renyi_kd.tracking import tracking_uri
+    from renyi_kd.tracking.mlflow_runs import tracking_uri
 
     return tracking_uri(config["tracking"]["uri"], Path(exp_dir).parent)
 
 
 def _runtime(config: dict[str, Any], args: argparse.Namespace):
-    from renyi_kd.runtime import Runtime
+    from renyi_kd.training.runtime import Runtime
 
     return Runtime.from_config(config["runtime"], threads=args.threads)
 
@@ -49,7 +49,7 @@ def cmd_check_config(args: argparse.Namespace) -> None:
 
 def cmd_init_tracking(args: argparse.Namespace) -> None:
     from renyi_kd.files import write_json
-    from renyi_kd.tracking import init_tracking
+    from renyi_kd.tracking.mlflow_runs import init_tracking
 
     config = _config(args.config)
     uri = _uri(config, args.exp_dir)
@@ -58,20 +58,20 @@ def cmd_init_tracking(args: argparse.Namespace) -> None:
 
 
 def cmd_prepare_data(args: argparse.Namespace) -> None:
-    from renyi_kd.prepare import prepare_data
+    from renyi_kd.data.prepare import prepare_data
 
     prepare_data(_config(args.config)["data"], args.exp_dir)
 
 
 def cmd_train_teacher(args: argparse.Namespace) -> None:
-    from renyi_kd.teacher import train_teacher
+    from renyi_kd.training.teacher import train_teacher
 
     config = _config(args.config)
     train_teacher(config, args.exp_dir, _runtime(config, args), _uri(config, args.exp_dir))
 
 
 def cmd_export_logits(args: argparse.Namespace) -> None:
-    from renyi_kd.teacher import export_logits
+    from renyi_kd.training.teacher import export_logits
 
     config = _config(args.config)
     export_logits(config, args.exp_dir, _runtime(config, args))
@@ -79,7 +79,7 @@ def cmd_export_logits(args: argparse.Namespace) -> None:
 
 def cmd_train_student(args: argparse.Namespace) -> None:
     from renyi_kd.files import read_json
-    from renyi_kd.student import Hyperparameters, final_runs
+    from renyi_kd.training.student import Hyperparameters, final_runs
 
     config = _config(args.config)
     hp = Hyperparameters.from_params(read_json(args.params)["params"]) if args.params else None
@@ -87,14 +87,14 @@ def cmd_train_student(args: argparse.Namespace) -> None:
 
 
 def cmd_tune(args: argparse.Namespace) -> None:
-    from renyi_kd.tune import tune_study
+    from renyi_kd.tuning.tune import tune_study
 
     config = _config(args.config)
     tune_study(config, args.exp_dir, args.study, args.workers, _uri(config, args.exp_dir), threads=args.threads)
 
 
 def cmd_tune_worker(args: argparse.Namespace) -> None:
-    from renyi_kd.tune import work_on_study
+    from renyi_kd.tuning.tune import work_on_study
 
     config = _config(args.config)
     work_on_study(config, args.exp_dir, args.study, (args.worker, args.workers), _uri(config, args.exp_dir),
@@ -102,7 +102,7 @@ def cmd_tune_worker(args: argparse.Namespace) -> None:
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
-    from renyi_kd.aggregate import aggregate
+    from renyi_kd.report.aggregate import aggregate
 
     config = _config(args.config)
     aggregate(args.metrics, args.teacher, list(config["methods"]), args.out_dir)
@@ -110,7 +110,7 @@ def cmd_aggregate(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     from renyi_kd.report import build_report
-    from renyi_kd.tracking import log_report
+    from renyi_kd.tracking.mlflow_runs import log_report
 
     config = _config(args.config)
     log.info("report: %s", build_report(args.exp_dir, methods=list(config["methods"]), settings=config["report"]))

@@ -145,7 +145,7 @@ def _with_defaults(validator_cls: type) -> type:
 def _check_models(config: dict[str, Any]) -> None:
     import timm  # imported here: validation of everything else should not wait for it
 
-    from renyi_kd.models import check_stem  # registers the project's CIFAR architectures with timm
+    from renyi_kd.models.factory import check_stem  # registers the project's CIFAR architectures with timm
 
     for role in ("teacher", "student"):
         name = config[role]["model"]
@@ -164,7 +164,7 @@ def _check_models(config: dict[str, Any]) -> None:
 
 def _check_data(config: dict[str, Any]) -> None:
     """The data's folder, the sizes of its splits (known without loading a pixel) and what students see."""
-    from renyi_kd.split_plan import SplitSizeError, plan_splits
+    from renyi_kd.data.split_plan import SplitSizeError, plan_splits
 
     data = config["data"]
     if data["name"] != "digits":
@@ -189,7 +189,7 @@ def _check_data(config: dict[str, Any]) -> None:
 
 
 def _check_schedules(config: dict[str, Any]) -> None:
-    from renyi_kd.optim import Schedule, check_schedule
+    from renyi_kd.training.optim import Schedule, check_schedule
 
     for role in ("teacher", "student"):
         section = config[role]

@@ -1,7 +1,7 @@
 """Per-image metric values of every final run, from its saved test predictions and the teacher's test logits.
 
-Reads ``final/{study}/seed{k}/predictions.safetensors`` (:mod:`renyi_kd.predictions`) for each row of
-``runs.csv`` and ``teacher/logits.safetensors`` (:class:`renyi_kd.logits.TeacherLogits`, checked against the
+Reads ``final/{study}/seed{k}/predictions.safetensors`` (:mod:`renyi_kd.training.predictions`) for each row of
+``runs.csv`` and ``teacher/logits.safetensors`` (:class:`renyi_kd.training.logits.TeacherLogits`, checked against the
 predictions' data fingerprint) for agreement and fidelity. A run whose file is missing, whose test images
 differ from the other runs', or whose per-image values do not reproduce its ``runs.csv`` metrics is left out
 with a note: its comparisons then resample seeds only.
@@ -17,8 +17,8 @@ import pandas as pd
 import torch
 
 from renyi_kd import paths
-from renyi_kd.logits import StaleCacheError, TeacherLogits
-from renyi_kd.predictions import Predictions, load_predictions
+from renyi_kd.training.logits import StaleCacheError, TeacherLogits
+from renyi_kd.training.predictions import Predictions, load_predictions
 from renyi_kd.report.bootstrap import RunKey
 from renyi_kd.report.image_metrics import ImageValues, image_values
 

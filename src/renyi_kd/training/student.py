@@ -10,25 +10,26 @@ from typing import Any
 import pandas as pd
 import torch
 
-from renyi_kd import paths, teacher_outputs
-from renyi_kd.augment import AugmentPolicy
+from renyi_kd import paths
+from renyi_kd.training import teacher_outputs
+from renyi_kd.data.augment import AugmentPolicy
 from renyi_kd.config import Method, method_from_config
-from renyi_kd.device_data import BatchSource, batch_source
+from renyi_kd.data.device_batches import BatchSource, batch_source
 from renyi_kd.files import digest, read_json, write_json
 from renyi_kd.labels import method_labels
-from renyi_kd.logits import TeacherLogits
+from renyi_kd.training.logits import TeacherLogits
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.metrics import classification_metrics, fidelity_metrics
-from renyi_kd.models import count_parameters, model_for
-from renyi_kd.predictions import save_predictions
-from renyi_kd.prepare import Prepared, open_prepared
-from renyi_kd.runtime import Runtime, seed_everything
-from renyi_kd.teacher import load_teacher
-from renyi_kd.teacher_outputs import SoftTargets, student_augmentation, views_record
-from renyi_kd.tracking import job_run, log_data, log_epoch
-from renyi_kd.train import EpochCallback, FitSpec, fit, predict, training_seconds
+from renyi_kd.models.factory import count_parameters, model_for
+from renyi_kd.training.predictions import save_predictions
+from renyi_kd.data.prepare import Prepared, open_prepared
+from renyi_kd.training.runtime import Runtime, seed_everything
+from renyi_kd.training.teacher import load_teacher
+from renyi_kd.training.teacher_outputs import SoftTargets, student_augmentation, views_record
+from renyi_kd.tracking.mlflow_runs import job_run, log_data, log_epoch
+from renyi_kd.training.loop import EpochCallback, FitSpec, fit, predict, training_seconds
 
-log = logging.getLogger("renyi_kd.student")
+log = logging.getLogger("renyi_kd.training.student")
 
 
 @dataclass(frozen=True)

@@ -15,20 +15,20 @@ import pandas as pd
 import torch
 
 from renyi_kd import paths
-from renyi_kd.augment import AugmentPolicy
-from renyi_kd.device_data import batch_source
+from renyi_kd.data.augment import AugmentPolicy
+from renyi_kd.data.device_batches import batch_source
 from renyi_kd.files import digest, read_json, write_json
-from renyi_kd.logits import SPLITS, save_logits
+from renyi_kd.training.logits import SPLITS, save_logits
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.metrics import classification_metrics
-from renyi_kd.models import count_parameters, file_sha256, load_weights, model_for, save_weights
-from renyi_kd.prepare import Prepared, open_prepared
-from renyi_kd.runtime import Runtime, seed_everything
-from renyi_kd.teacher_outputs import student_augmentation, views_record
-from renyi_kd.tracking import job_run, log_data, log_epoch
-from renyi_kd.train import FitSpec, fit, predict, training_seconds
+from renyi_kd.models.factory import count_parameters, file_sha256, load_weights, model_for, save_weights
+from renyi_kd.data.prepare import Prepared, open_prepared
+from renyi_kd.training.runtime import Runtime, seed_everything
+from renyi_kd.training.teacher_outputs import student_augmentation, views_record
+from renyi_kd.tracking.mlflow_runs import job_run, log_data, log_epoch
+from renyi_kd.training.loop import FitSpec, fit, predict, training_seconds
 
-log = logging.getLogger("renyi_kd.teacher")
+log = logging.getLogger("renyi_kd.training.teacher")
 
 
 def load_teacher(config: dict[str, Any], exp_dir: Path, prepared: Prepared, runtime: Runtime):

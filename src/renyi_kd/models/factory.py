@@ -1,6 +1,6 @@
 """timm model factory with small-image stems, and safetensors files (weights, and training state for resuming).
 
-Importing this module registers the project's CIFAR architectures in timm (:mod:`renyi_kd.cifar_models`).
+Importing this module registers the project's CIFAR architectures in timm (:mod:`renyi_kd.models.cifar`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from timm.models import load_pretrained
 from timm.models.resnet import ResNet
 from torch import nn
 
-from renyi_kd import cifar_models  # noqa: F401  (registers the CIFAR models with timm)
+from renyi_kd.models import cifar  # noqa: F401  (registers the CIFAR models with timm)
 from renyi_kd.files import atomic_output
 
 _STATE_KEY = "renyi_kd.state"
@@ -43,7 +43,7 @@ def _resnet_small_stem(model: ResNet) -> ResNet:
 # have one already.
 SMALL_STEMS: dict[type, Callable[[nn.Module], nn.Module]] = {
     ResNet: _resnet_small_stem,
-    cifar_models.CifarNet: lambda model: model,
+    cifar.CifarNet: lambda model: model,
 }
 
 
@@ -52,7 +52,7 @@ def _small_stem(model: nn.Module, name: str) -> nn.Module:
     if adapt is None:
         raise ValueError(
             f"stem 'small' cannot adapt {name!r} (a {type(model).__name__}); it adapts timm's ResNet family "
-            f"(resnet*, resnext*, seresnet*, wide_resnet*, ...) and the CIFAR models ({', '.join(timm.list_models(module='cifar_models'))})"
+            f"(resnet*, resnext*, seresnet*, wide_resnet*, ...) and the CIFAR models ({', '.join(timm.list_models(module='cifar'))})"
         )
     return adapt(model)
 

@@ -3,7 +3,7 @@
 The smoke config (``configs/cifar100-smoke.yaml``), the tests and the GPU check run the CIFAR-100 recipe on it
 where the real archive is absent. It is written exactly as the official ``cifar-100-python/`` folder is
 (``train``, ``test`` and ``meta``, pickled dicts of a uint8 array ``data [n, 3072]``, ``fine_labels`` and
-``coarse_labels``), so :func:`renyi_kd.data.load_dataset` reads it like the real one. The CIFAR format is a
+``coarse_labels``), so :func:`renyi_kd.data.datasets.load_dataset` reads it like the real one. The CIFAR format is a
 pickle: this is the only pickle the package writes, and it holds plain lists and arrays, the globals the
 archive reader allows.
 
@@ -13,7 +13,7 @@ blocks of 8 px (mirror-symmetric, so a horizontal flip keeps it, and coarse enou
 keeps most of it), plus per-image noise. Classes of one coarse class look alike, which gives a teacher's soft
 labels something to say. Everything is drawn from one seed: the same call writes the same bytes everywhere.
 
-Usage: ``python -m renyi_kd.synthetic ROOT [--train-per-class 10] [--test-per-class 2] [--seed 0]``
+Usage: ``python -m renyi_kd.data.synthetic ROOT [--train-per-class 10] [--test-per-class 2] [--seed 0]``
 writes ``ROOT/cifar-100-python/`` (point ``data.root`` at ROOT) unless it holds the same archive already.
 """
 
@@ -96,7 +96,7 @@ def write_synthetic_cifar100(root: str | Path, *, train_per_class: int = 10, tes
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m renyi_kd.synthetic", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m renyi_kd.data.synthetic", description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, help="the folder to hold cifar-100-python/ (data.root)")
     parser.add_argument("--train-per-class", type=int, default=10, help="images per class in the train part")
     parser.add_argument("--test-per-class", type=int, default=2, help="images per class in the test part")

@@ -13,9 +13,9 @@ models mdistiller reuses; all have a 3x3 stride-1 stem and end in a global avera
 Names are the published ones, except where timm already holds the name: timm's ``vgg11``-``vgg19`` are the
 ImageNet VGGs, so the CIFAR VGG family is registered with a ``_cifar`` suffix (``vgg8_cifar``, ``vgg13_cifar``).
 :data:`ARCHITECTURES` is the registry: a new model is one record there. Importing this module
-(``import renyi_kd.models`` does) registers them; ``timm.create_model(name,
+(``import renyi_kd.models.factory`` does) registers them; ``timm.create_model(name,
 num_classes=..., in_chans=...)`` builds them, with 100 classes by default (CIFAR-100), and
-``timm.list_models(module="cifar_models")`` lists them.
+``timm.list_models(module="cifar")`` lists them.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """One training loop for teacher and student: the method is the criterion, never a branch here.
 
 A teacher is a student with ``beta = 0`` and no teacher outputs. Batches come from a
-:class:`~renyi_kd.device_data.BatchSource` (in-memory data lives on the training device, augmented there as
+:class:`~renyi_kd.data.device_batches.BatchSource` (in-memory data lives on the training device, augmented there as
 whole batches). Each epoch ends with a validation pass (never augmented), a callback (MLflow logging, Optuna
 pruning) and, when ``state_path`` is given, a checkpoint from which a killed job resumes to the same numbers:
 data order and augmentation depend only on (seed, epoch, image), the RNG state is saved.
@@ -21,16 +21,16 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from renyi_kd.augment import AugmentPolicy
-from renyi_kd.device_data import BatchSource
+from renyi_kd.data.augment import AugmentPolicy
+from renyi_kd.data.device_batches import BatchSource
 from renyi_kd.metrics import classification_metrics
 from renyi_kd.files import digest
-from renyi_kd.models import load_training_state, read_training_meta, save_training_state
-from renyi_kd.optim import Schedule, learning_rate, make_optimizer
-from renyi_kd.runtime import Runtime
-from renyi_kd.teacher_outputs import SoftTargets
+from renyi_kd.models.factory import load_training_state, read_training_meta, save_training_state
+from renyi_kd.training.optim import Schedule, learning_rate, make_optimizer
+from renyi_kd.training.runtime import Runtime
+from renyi_kd.training.teacher_outputs import SoftTargets
 
-log = logging.getLogger("renyi_kd.train")
+log = logging.getLogger("renyi_kd.training.loop")
 
 Criterion = Callable[[Tensor, Tensor | None, Tensor], Tensor]
 EpochCallback = Callable[[dict[str, float]], None]

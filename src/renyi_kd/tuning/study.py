@@ -2,12 +2,12 @@
 the budget, and the study's record (best.json, trials.csv, its MLflow parent run).
 
 Imports optuna (and mlflow where a run is touched), never torch: opening and closing a study is
-bookkeeping, and the trials themselves run in :mod:`renyi_kd.tune`.
+bookkeeping, and the trials themselves run in :mod:`renyi_kd.tuning.tune`.
 
 Fairness, by construction:
 
 - **Start-up design.** The first ``tuning.sampler.n_startup_trials`` trials of every study are the points
-  of :func:`renyi_kd.design.startup_design`, the same for every method (common random numbers), enqueued
+  of :func:`renyi_kd.tuning.design.startup_design`, the same for every method (common random numbers), enqueued
   when the study is opened and never pruned; the seeded TPE sampler takes over after them.
 - **Pruning** (:data:`PRUNERS`) compares a trial only with completed trials that reported at the same
   epoch, and only once ``n_startup_trials`` of them have; the epochs where it may act are the *rungs*.
@@ -36,10 +36,10 @@ from optuna.trial import FrozenTrial, TrialState
 
 from renyi_kd import paths
 from renyi_kd.config import Method, method_from_config, tuning_budget
-from renyi_kd.design import startup_design
+from renyi_kd.tuning.design import startup_design
 from renyi_kd.files import digest, read_json, write_json, write_text
 
-log = logging.getLogger("renyi_kd.study")
+log = logging.getLogger("renyi_kd.tuning.study")
 
 # Trial user attributes (also columns of trials.csv).
 EXCLUDED = "budget_excluded"  # why a FAILED trial does not count towards the budget
@@ -199,7 +199,7 @@ def open_study(config: dict[str, Any], exp_dir: Path, study: str, uri: str) -> t
     """The study and the id of its MLflow parent run, created once whichever job comes first: the first
     opener enqueues the start-up design and creates the run; later openers (other workers, a rerun after a
     kill or after a change of the worker count) find both in the study."""
-    from renyi_kd.tracking import connect, open_job_run, reopen_run
+    from renyi_kd.tracking.mlflow_runs import connect, open_job_run, reopen_run
 
     method_name, repeat = paths.parse_study(study)
     method = method_from_config(config, method_name)
@@ -366,7 +366,7 @@ def close_study(config: dict[str, Any], exp_dir: Path, study_id: str, study: opt
     """Write best.json and trials.csv and finish the study's MLflow run (every worker has ended)."""
     import mlflow
 
-    from renyi_kd.tracking import close_stale_children
+    from renyi_kd.tracking.mlflow_runs import close_stale_children
 
     summary = summarize(config, study_id, study)
     with mlflow.start_run(run_id=run_id):

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from renyi_kd import paths
-from renyi_kd.data import ImageData, fingerprint, load_dataset, load_splits, make_splits, save_splits
+from renyi_kd.data.datasets import ImageData, fingerprint, load_dataset, load_splits, make_splits, save_splits
 
-log = logging.getLogger("renyi_kd.prepare")
+log = logging.getLogger("renyi_kd.data.prepare")
 
 
 def load_data(data_config: dict[str, Any]) -> ImageData:

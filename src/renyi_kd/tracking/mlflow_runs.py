@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from renyi_kd import paths
 
 if TYPE_CHECKING:
-    from renyi_kd.prepare import Prepared
+    from renyi_kd.data.prepare import Prepared
 
 JOB_TAG = "renyi_kd.job"
 SUPERSEDED_TAG = "renyi_kd.superseded"

@@ -5,7 +5,7 @@ Every dataset is an :class:`ImageData`: items ``(x, y)`` with ``x`` a normalised
 ``test/``), its items follow those of the official train part and that part is the test split; val is a
 stratified part of the official train part. Otherwise (digits, a plain image folder) train/val/test is a
 stratified split of one pool. The student's transfer set is a stratified subset of train. Split sizes come from
-:func:`renyi_kd.split_plan.split_sizes`, which the config validation runs before any job.
+:func:`renyi_kd.data.split_plan.split_sizes`, which the config validation runs before any job.
 A fingerprint (sha256) says what the data is, so cached splits and teacher logits can be checked on load.
 """
 
@@ -31,9 +31,9 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 from torchvision import datasets as tv_datasets
 
-from renyi_kd.augment import Fill
+from renyi_kd.data.augment import Fill
 from renyi_kd.files import write_text
-from renyi_kd.split_plan import Census, imagefolder_classes, imagefolder_parts, is_image_file, split_sizes
+from renyi_kd.data.split_plan import Census, imagefolder_classes, imagefolder_parts, is_image_file, split_sizes
 
 __all__ = [
     "DATASET_NAMES",
@@ -428,7 +428,7 @@ def make_splits(
     With ``official_test`` (:attr:`ImageData.official_test`) the last that many items are the test split and val
     is ``round(val_fraction * rest)`` items of the rest (the official train part); ``test_fraction`` is not used.
     Without it, test and then val are ``round(fraction * n)`` items of all ``n``. Sizes that cannot be made raise
-    :class:`renyi_kd.split_plan.SplitSizeError`. The transfer set holds one item of every class first (when
+    :class:`renyi_kd.data.split_plan.SplitSizeError`. The transfer set holds one item of every class first (when
     ``transfer_size >= num_classes``), the remainder shared out in proportion to class size;
     ``transfer_size=None`` means all of train. Returns sorted dataset indices for :data:`SPLIT_NAMES`.
     """

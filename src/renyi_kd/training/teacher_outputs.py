@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor, nn
 
-from renyi_kd.augment import AugmentPolicy
+from renyi_kd.data.augment import AugmentPolicy
 
 if TYPE_CHECKING:
-    from renyi_kd.logits import TeacherLogits
-    from renyi_kd.runtime import Runtime
+    from renyi_kd.training.logits import TeacherLogits
+    from renyi_kd.training.runtime import Runtime
 
 SoftTargets = Callable[[Tensor, Tensor, int, int], Tensor]
 TEACHER_OUTPUTS = ("cached", "views", "online")

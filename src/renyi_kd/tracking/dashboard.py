@@ -1,4 +1,4 @@
-"""``python -m renyi_kd.dashboard``: every tuning study of an experiment in one optuna-dashboard (``make dashboard``).
+"""``python -m renyi_kd.tracking.dashboard``: every tuning study of an experiment in one optuna-dashboard (``make dashboard``).
 
 By default each study has its own journal file (``tune/{study}/study.journal``) and optuna-dashboard serves one
 storage, so the studies are copied into one in-memory storage when it starts: a snapshot (start it again to see
@@ -22,7 +22,7 @@ from renyi_kd import paths
 def experiment_storages(config: dict[str, Any], exp_dir: Path) -> list[optuna.storages.BaseStorage]:
     """The storages holding the experiment's studies: the RDB of ``tuning.storage``, or the journal of every
     study that has been opened (a study not yet started is left alone: serving it must not create it)."""
-    from renyi_kd.study import open_storage
+    from renyi_kd.tuning.study import open_storage
 
     spec = config["tuning"]["storage"]
     studies = paths.study_ids(list(config["methods"]), config["tuning"]["repeats"])
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from renyi_kd.config import load_config
 
-    parser = argparse.ArgumentParser(prog="python -m renyi_kd.dashboard", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m renyi_kd.tracking.dashboard", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config.yaml", help="the experiment's config (default: config.yaml)")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results)")
     parser.add_argument("--host", default="127.0.0.1")

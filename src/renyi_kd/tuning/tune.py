@@ -1,4 +1,4 @@
-"""The tune stage: the trials of a method's study, each a nested MLflow run (see :mod:`renyi_kd.study`).
+"""The tune stage: the trials of a method's study, each a nested MLflow run (see :mod:`renyi_kd.tuning.study`).
 
 ``tune_study`` is the whole study in one job (open, run trials until the budget counts, close): the
 default. With ``tuning.workers_per_study: K > 1``, K ``work_on_study`` jobs share the study first (on one
@@ -17,7 +17,7 @@ import optuna
 from renyi_kd import paths
 from renyi_kd.config import Method, method_from_config, tuning_budget
 from renyi_kd.files import write_json
-from renyi_kd.study import (
+from renyi_kd.tuning.study import (
     DESIGN_POINT,
     EPOCHS_TRAINED,
     FAIL_REASON,
@@ -35,7 +35,7 @@ from renyi_kd.study import (
     tuned_names,
 )
 
-log = logging.getLogger("renyi_kd.tune")
+log = logging.getLogger("renyi_kd.tuning.tune")
 
 
 class Objective:
@@ -44,7 +44,7 @@ class Objective:
 
     def __init__(self, config: dict[str, Any], exp_dir: Path, method: Method, runtime: Any, parent_run_id: str,
                  worker: int):
-        from renyi_kd.student import StudentSetup
+        from renyi_kd.training.student import StudentSetup
 
         self.config, self.method, self.parent_run_id, self.worker = config, method, parent_run_id, worker
         self.setup = StudentSetup.open(config, exp_dir, runtime)
@@ -60,8 +60,8 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> float:
         import mlflow
 
-        from renyi_kd.student import Hyperparameters
-        from renyi_kd.tracking import log_data, log_epoch
+        from renyi_kd.training.student import Hyperparameters
+        from renyi_kd.tracking.mlflow_runs import log_data, log_epoch
 
         hp = Hyperparameters.from_params(self.suggest(trial))
         trial.set_user_attr(EPOCHS_TRAINED, 0)
@@ -104,7 +104,7 @@ def _run_trials(config: dict[str, Any], exp_dir: Path, study_id: str, study: opt
     n_trials = tuning_budget(config, method_name)[0]
     if not budget_left(study, n_trials):
         return []
-    from renyi_kd.runtime import Runtime
+    from renyi_kd.training.runtime import Runtime
 
     runtime = Runtime.from_config(config["runtime"], threads=runtime_settings.get("threads"))
     objective = Objective(config, exp_dir, method_from_config(config, method_name), runtime, run_id, worker)
@@ -115,7 +115,7 @@ def work_on_study(config: dict[str, Any], exp_dir: Path, study_id: str, slot: tu
                   threads: int | None = None) -> Path:
     """Worker ``slot = (worker, workers)`` of a shared study (``workers_per_study > 1``), until the budget
     counts. After a kill, the slot's job fails the trial it left RUNNING (giving the place back) and goes on."""
-    from renyi_kd.tracking import close_stale_children
+    from renyi_kd.tracking.mlflow_runs import close_stale_children
 
     worker = slot[0]
     study, run_id = open_study(config, exp_dir, study_id, uri)
@@ -135,7 +135,7 @@ def tune_study(config: dict[str, Any], exp_dir: Path, study_id: str, workers: in
                threads: int | None = None) -> Path:
     """Open the study, run what is left of its budget, close it: after the ``workers`` worker jobs when
     there are several (so every trial still RUNNING was left by a killed job), alone otherwise."""
-    from renyi_kd.tracking import close_stale_children
+    from renyi_kd.tracking.mlflow_runs import close_stale_children
 
     study, run_id = open_study(config, exp_dir, study_id, uri)
     interrupted = fail_interrupted_trials(study)

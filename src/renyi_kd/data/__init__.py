@@ -1,0 +1,1 @@
+"""Data: dataset records and loaders, splits, augmentation, device batches, fingerprints."""

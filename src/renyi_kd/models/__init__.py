@@ -1,0 +1,1 @@
+"""Models: the timm factory with small-image stems, the CIFAR architectures, checkpoints."""

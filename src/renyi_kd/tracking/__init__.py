@@ -1,0 +1,1 @@
+"""Tracking: MLflow runs found again by tags, and the optuna-dashboard view."""

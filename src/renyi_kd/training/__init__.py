@@ -1,0 +1,1 @@
+"""Training: the loop, optimisers, runtime, the teacher and student stages, teacher outputs, predictions."""
