@@ -7,6 +7,7 @@ and is raised before any job starts: the Snakefile calls :func:`validate_config`
 from __future__ import annotations
 
 import copy
+import importlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -108,8 +109,29 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def load_schema() -> dict[str, Any]:
+    """The config schema, its registry-backed enums filled in from the code's registries.
+
+    A schema node ``{x-registry: "module:NAME"}`` becomes ``{enum: [...]}`` with the keys of that registry (a
+    dict or tuple in ``module``), so the schema never copies a registry's entries by hand.
+    """
+    return _fill_registry_enums(yaml.safe_load(SCHEMA_PATH.read_text()))
+
+
+def _fill_registry_enums(node: Any) -> Any:
+    if isinstance(node, dict):
+        node = {key: _fill_registry_enums(value) for key, value in node.items()}
+        if "x-registry" in node:
+            module, name = node.pop("x-registry").split(":")
+            node["enum"] = list(getattr(importlib.import_module(module), name))
+        return node
+    if isinstance(node, list):
+        return [_fill_registry_enums(item) for item in node]
+    return node
+
+
 def _validate_schema(config: dict[str, Any]) -> None:
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    schema = load_schema()
     validator_cls = _with_defaults(jsonschema.Draft202012Validator)
     errors = sorted(validator_cls(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
-import yaml
 
-from renyi_kd.config import SCHEMA_PATH, ConfigError, _with_defaults
+from renyi_kd.config import ConfigError, _with_defaults, load_schema
 
 __all__ = ["FamilySpec", "ReportSettings", "report_settings"]
 
@@ -47,7 +46,7 @@ class ReportSettings:
 
 
 def _report_schema() -> dict[str, Any]:
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    schema = load_schema()
     return {"type": "object", "properties": {"report": schema["properties"]["report"]}}
 
 
