@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from renyi_kd.data.augment import AugmentPolicy, augment
-from renyi_kd.data.datasets import ImageData, load_dataset, make_loader
+from renyi_kd.data import ImageData, load_dataset, make_loader
 from renyi_kd.data.device_batches import batch_source
 from renyi_kd.models.factory import create_model
 

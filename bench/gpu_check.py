@@ -30,7 +30,7 @@ import yaml
 from bench_data import bare_loop, timed_epoch
 from renyi_kd.data.augment import AugmentPolicy
 from renyi_kd.config import validate_config
-from renyi_kd.data.datasets import ImageData, load_dataset, make_splits
+from renyi_kd.data import ImageData, load_dataset, make_splits
 from renyi_kd.data.device_batches import BatchSource, batch_source
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.models.factory import create_model

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from renyi_kd.data.augment import AugmentPolicy
-from renyi_kd.data.datasets import load_dataset, make_splits
+from renyi_kd.data import load_dataset, make_splits
 from renyi_kd.data.device_batches import batch_source
 from renyi_kd.data.synthetic import COARSE_CLASSES, FINE_CLASSES, FOLDER, write_synthetic_cifar100
 

@@ -9,6 +9,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +18,22 @@ import torch
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from renyi_kd.data import split_plan
-from renyi_kd.data.datasets import (
+from renyi_kd.data import (
+    DATASETS,
+    Census,
     ImageData,
     IndexedSubset,
+    SplitSizeError,
     fingerprint,
     load_dataset,
     load_splits,
     make_loader,
     make_splits,
+    plan_splits,
     save_splits,
+    split_sizes,
 )
-from renyi_kd.data.split_plan import Census, SplitSizeError, plan_splits, split_sizes
+from renyi_kd.data import split_plan
 
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 CIFAR10_PARTS = [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]
@@ -92,6 +97,67 @@ def write_image_tree(root: Path, per_class: int = 2) -> None:
 @pytest.fixture(scope="module")
 def digits():
     return load_dataset("digits")
+
+
+# --- every registered dataset ------------------------------------------------------------------------------------
+
+
+def tiny_cifar10(folder: Path) -> Path:
+    write_cifar10(folder / "cifar-10-batches-py")
+    return folder
+
+
+def tiny_cifar100(folder: Path) -> Path:
+    write_cifar100(folder / "cifar-100-python")
+    return folder
+
+
+def tiny_imagefolder(folder: Path) -> Path:
+    write_image_tree(folder / "train", per_class=2)
+    write_image_tree(folder / "test", per_class=1)
+    return folder
+
+
+# Tiny files of every registered dataset, written by the tests: name -> writer(folder) -> data.root (None: the
+# dataset needs no folder). A new dataset adds its writer here, and every test below runs its loader.
+TINY_FILES: dict[str, Callable[[Path], Path | None]] = {
+    "digits": lambda folder: None,
+    "cifar10": tiny_cifar10,
+    "cifar100": tiny_cifar100,
+    "imagefolder": tiny_imagefolder,
+}
+
+
+def test_every_registered_dataset_has_tiny_files() -> None:
+    assert set(TINY_FILES) == set(DATASETS)
+
+
+@pytest.mark.parametrize("name", list(TINY_FILES))
+def test_every_dataset_loads_as_its_record_says(tmp_path: Path, name: str) -> None:
+    record = DATASETS[name]
+    root = TINY_FILES[name](tmp_path)
+    data = load_dataset(name, root=root)
+    census = record.sizes(root)
+    assert (data.name, data.in_chans, data.image_size) == (name, record.in_chans, record.image_size)
+    assert data.num_classes == census.num_classes and (data.official_test is None) == (census.official_test is None)
+    x, y = data[len(data) - 1]
+    assert x.shape == (record.in_chans, record.image_size, record.image_size) and x.dtype == torch.float32
+    assert 0 <= y < data.num_classes
+    small = load_dataset(name, root=root, image_size=12)
+    assert small[0][0].shape == (record.in_chans, 12, 12)
+    assert fingerprint(load_dataset(name, root=root)) == fingerprint(data) != fingerprint(small)
+
+
+@pytest.mark.parametrize("name", [n for n, record in DATASETS.items() if record.needs_root and not record.default_root])
+def test_a_dataset_without_a_default_folder_asks_for_one(name: str) -> None:
+    with pytest.raises(ValueError, match="data.root"):
+        load_dataset(name)
+
+
+def test_the_config_schema_lists_the_registry() -> None:
+    from renyi_kd.config import load_schema
+
+    assert load_schema()["properties"]["data"]["properties"]["name"]["enum"] == list(DATASETS)
 
 
 # --- datasets --------------------------------------------------------------------------------------------------
@@ -363,13 +429,13 @@ def test_plan_counts_image_folders_like_the_loader(tmp_path: Path, layout: str) 
     assert (plan.train, plan.val, plan.test) == tuple(len(splits[k]) for k in ("train", "val", "test"))
 
 
-def test_census_registry_covers_every_dataset() -> None:
-    from renyi_kd.data.datasets import DATASET_NAMES
-
-    assert set(split_plan.CENSUS) == set(DATASET_NAMES)
+def test_census_of_a_registered_and_an_unknown_dataset() -> None:
     assert split_plan.census(data_config()) == Census(1797, None, 10)
     with pytest.raises(SplitSizeError, match="mnist"):
         split_plan.census(data_config(name="mnist"))
+    with pytest.raises(SplitSizeError, match="needs a root folder") as info:  # no folder to count the images in
+        split_plan.census(data_config(name="imagefolder"))
+    assert info.value.key == "data.root"
 
 
 def test_split_sizes_without_a_transfer_size() -> None:
@@ -377,14 +443,14 @@ def test_split_sizes_without_a_transfer_size() -> None:
     assert (sizes.train, sizes.val, sizes.test, sizes.transfer) == (75, 25, 20, 75)
 
 
-def test_split_plan_needs_no_torch() -> None:
-    """The config validation calls it before any job: it must not pay for importing torch."""
+def test_registry_and_split_plan_need_no_torch() -> None:
+    """The config validation reads them before any job: they must not pay for importing torch or numpy."""
     code = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('split_plan', {split_plan.__file__!r})\n"
-        "module = sys.modules['split_plan'] = importlib.util.module_from_spec(spec)\n"
-        "spec.loader.exec_module(module)\n"
-        "assert module.plan_splits(dict(name='digits', val_fraction=0.15, test_fraction=0.25, transfer_size=None)).train\n"
+        "import sys\n"
+        "from renyi_kd.data import DATASETS, plan_splits\n"
+        "config = dict(name='digits', root=None, val_fraction=0.15, test_fraction=0.25, transfer_size=None)\n"
+        "assert plan_splits(config).train\n"
+        "assert [record.sizes(None) for record in DATASETS.values() if not record.needs_root]\n"
         "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, sorted(sys.modules)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -498,11 +564,9 @@ def test_loader_items_carry_dataset_indices(digits) -> None:
 
 
 def test_digits_are_read_as_scikit_learn_reads_them() -> None:
-    from sklearn.datasets import load_digits
+    from renyi_kd.data.loaders.digits import digits_arrays
 
-    from renyi_kd.data.datasets import _digits_arrays
-
-    images, targets = _digits_arrays()
+    images, targets = digits_arrays()
     bunch = load_digits()
     np.testing.assert_array_equal(images, bunch.images)
     np.testing.assert_array_equal(targets, bunch.target)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from renyi_kd.data.augment import AugmentPolicy
-from renyi_kd.data.datasets import load_dataset, make_loader
+from renyi_kd.data import load_dataset, make_loader
 from renyi_kd.data.device_batches import DeviceTensors, LoaderBatches, batch_source, epoch_order
 from test_data import write_cifar10, write_image_tree
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from renyi_kd.training import teacher_outputs
-from renyi_kd.data.datasets import load_dataset, make_splits
+from renyi_kd.data import load_dataset, make_splits
 from renyi_kd.data.device_batches import batch_source
 from renyi_kd.training.logits import StaleCacheError, TeacherLogits, save_logits
 from renyi_kd.losses import DistillationLoss

@@ -186,17 +186,19 @@ def _check_models(config: dict[str, Any]) -> None:
 
 def _check_data(config: dict[str, Any]) -> None:
     """The data's folder, the sizes of its splits (known without loading a pixel) and what students see."""
-    from renyi_kd.data.split_plan import SplitSizeError, plan_splits
+    from renyi_kd.data import DATASETS, SplitSizeError, plan_splits
 
     data = config["data"]
-    if data["name"] != "digits":
-        root = data["root"]
-        if root is None:
-            raise ConfigError("data.root", f"dataset {data['name']!r} needs a local folder")
-        if not Path(root).exists():
-            if data["download"] and data["name"] != "imagefolder":
-                return  # fetched by prepare_data; sizes are checked there
-            raise ConfigError("data.root", f"folder not found: {root} (set data.download: true to fetch CIFAR)")
+    record = DATASETS[data["name"]]  # a registered name: the schema's enum is the registry
+    try:
+        root = record.root(data["root"])  # None where the dataset needs no folder
+    except ValueError:
+        raise ConfigError("data.root", f"dataset {data['name']!r} needs a local folder") from None
+    if root is not None and not root.exists():
+        if data["download"] and record.can_download:
+            return  # fetched by prepare_data; sizes are checked there
+        fetch = f" (set data.download: true to fetch {record.name})" if record.can_download else ""
+        raise ConfigError("data.root", f"folder not found: {root}{fetch}")
     try:
         plan_splits(data)
     except SplitSizeError as error:

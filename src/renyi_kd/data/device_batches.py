@@ -1,9 +1,9 @@
-"""Batches ``(x, y, idx)`` of a split, in :func:`renyi_kd.data.datasets.make_loader`'s order, augmented and normalised
+"""Batches ``(x, y, idx)`` of a split, in :func:`renyi_kd.data.dataloader.make_loader`'s order, augmented and normalised
 as whole batches on the training device.
 
-In-memory datasets (:class:`~renyi_kd.data.datasets.TensorImages`: digits, CIFAR) are moved to the device once, as they
+In-memory datasets (:class:`~renyi_kd.data.images.TensorImages`: digits, CIFAR) are moved to the device once, as they
 are stored (uint8 for CIFAR); a batch is one gather, one batched augmentation and one batched normalisation
-there: no per-image work on the CPU and no worker processes. Image folders (:class:`~renyi_kd.data.datasets.FileImages`)
+there: no per-image work on the CPU and no worker processes. Image folders (:class:`~renyi_kd.data.images.FileImages`)
 keep the DataLoader, which reads files per item, and are augmented per batch on the device. Either way ``x`` is
 normalised float, ``y`` the targets and ``idx`` the dataset indices, all on the device, and the order of an
 epoch is a function of (seed, epoch) alone.
@@ -18,7 +18,8 @@ import torch
 from torch import Tensor
 
 from renyi_kd.data.augment import AugmentPolicy, take
-from renyi_kd.data.datasets import FileImages, ImageData, ImageSource, TensorImages, loader_seed, make_loader
+from renyi_kd.data.dataloader import loader_seed, make_loader
+from renyi_kd.data.images import FileImages, ImageData, ImageSource, TensorImages
 
 __all__ = ["Batch", "BatchSource", "DeviceTensors", "LoaderBatches", "batch_source", "epoch_order"]
 
@@ -101,7 +102,7 @@ class DeviceTensors(BatchSource):
 
 
 class LoaderBatches(BatchSource):
-    """Items read by :func:`~renyi_kd.data.datasets.make_loader` (workers, pinned memory), augmented per batch on ``device``."""
+    """Items read by :func:`~renyi_kd.data.dataloader.make_loader` (workers, pinned memory), augmented per batch on ``device``."""
 
     def __init__(self, data: ImageData, device: torch.device | str, num_workers: int = 0) -> None:
         self.data = data

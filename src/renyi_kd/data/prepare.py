@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from renyi_kd import paths
-from renyi_kd.data.datasets import ImageData, fingerprint, load_dataset, load_splits, make_splits, save_splits
+from renyi_kd.data import ImageData, fingerprint, load_dataset, load_splits, make_splits, save_splits
 
 log = logging.getLogger("renyi_kd.data.prepare")
 

@@ -1,41 +1,32 @@
 """Split sizes from the data config alone: no pixels loaded, no torch imported, so configs are checked before any job.
 
-A dataset's :class:`Census` is what its sizes are known by: the items of the pool that train and val are drawn from,
-the items of its official test part (``None`` where it has none) and its classes. Where a dataset has an official
-test part (CIFAR, an image folder with ``train/`` and ``test/``), that part is the test split and val is
-``round(val_fraction * pool)`` items of the official train part; otherwise val and test are ``round(fraction * pool)``
-items of one pool. The transfer set is ``transfer_size`` items of train (``None``: all of it). Every stratified
-part needs at least one item per class. :func:`split_sizes` is the one place these sizes are computed:
-``data.make_splits`` uses it on the loaded targets, :func:`plan_splits` on the config.
+A dataset's :class:`Census` (in its record of :data:`renyi_kd.data.registry.DATASETS`) is what its sizes are known
+by: the items of the pool that train and val are drawn from, the items of its official test part (``None`` where it
+has none) and its classes. Where a dataset has an official test part (CIFAR, an image folder with ``train/`` and
+``test/``), that part is the test split and val is ``round(val_fraction * pool)`` items of the official train part;
+otherwise val and test are ``round(fraction * pool)`` items of one pool. The transfer set is ``transfer_size`` items
+of train (``None``: all of it). Every stratified part needs at least one item per class. :func:`split_sizes` is the
+one place these sizes are computed: :func:`renyi_kd.data.splits.make_splits` uses it on the loaded targets,
+:func:`plan_splits` on the config.
 """
 
 from __future__ import annotations
 
 import numbers
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from renyi_kd.data.registry import DATASETS, Census
+
 __all__ = [
-    "IMAGE_EXTENSIONS",
     "Census",
     "SplitSizes",
     "SplitSizeError",
-    "CENSUS",
     "census",
     "split_sizes",
     "plan_splits",
-    "imagefolder_parts",
-    "imagefolder_classes",
-    "class_folders",
-    "is_image_file",
 ]
-
-# What an image folder counts as an image, for the census here and for the loader in data.py alike.
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-OFFICIAL_PARTS = ("train", "test")
 
 
 class SplitSizeError(ValueError):
@@ -44,19 +35,6 @@ class SplitSizeError(ValueError):
     def __init__(self, key: str, message: str) -> None:
         super().__init__(message)
         self.key = key
-
-
-@dataclass(frozen=True)
-class Census:
-    """Sizes of a dataset known without its pixels.
-
-    ``pool`` items are drawn into train and val (and test, when ``official_test`` is None); the
-    ``official_test`` items after them are the official test part.
-    """
-
-    pool: int
-    official_test: int | None
-    num_classes: int
 
 
 @dataclass(frozen=True)
@@ -74,62 +52,17 @@ class SplitSizes:
         return f"train {self.train}, val {self.val}, test {self.test} ({test}), transfer {self.transfer}"
 
 
-def is_image_file(path: str) -> bool:
-    return path.lower().endswith(IMAGE_EXTENSIONS)
-
-
-def imagefolder_parts(root: Path) -> dict[str, Path]:
-    """``{"train": root/train, "test": root/test}`` when both sub-folders exist (the official parts), else
-    ``{"pool": root}``: one folder of class sub-folders, split with ``test_fraction``."""
-    parts = {name: root / name for name in OFFICIAL_PARTS}
-    return parts if all(p.is_dir() for p in parts.values()) else {"pool": root}
-
-
-def class_folders(folder: Path) -> list[str]:
-    """Class names of an image folder: its sub-folders, sorted (the order torchvision's ImageFolder uses)."""
-    return sorted(entry.name for entry in os.scandir(folder) if entry.is_dir())
-
-
-def imagefolder_classes(parts: Mapping[str, Path]) -> list[str]:
-    """The class names of an image folder's parts (:func:`imagefolder_parts`); ``test/`` must have ``train/``'s."""
-    classes = class_folders(next(iter(parts.values())))
-    if "test" in parts and class_folders(parts["test"]) != classes:
-        raise SplitSizeError(
-            "data.root", f"{parts['test']} must hold the class folders of {parts['train']}: {', '.join(classes)}"
-        )
-    return classes
-
-
-def _count_images(folder: Path) -> int:
-    return sum(is_image_file(name) for _, _, names in os.walk(folder, followlinks=True) for name in names)
-
-
-def _imagefolder_census(data_config: Mapping[str, Any]) -> Census:
-    """Image files per class folder, counted."""
-    parts = imagefolder_parts(Path(data_config["root"]).expanduser())
-    classes = imagefolder_classes(parts)
-    pool, *official_test = (sum(_count_images(folder / c) for c in classes) for folder in parts.values())
-    return Census(pool, official_test[0] if official_test else None, len(classes))
-
-
-def _fixed(pool: int, official_test: int | None, num_classes: int) -> Callable[[Mapping[str, Any]], Census]:
-    return lambda data_config: Census(pool, official_test, num_classes)
-
-
-# Dataset name -> its census from the data config. CIFAR: the official archives' 50000 train and 10000 test images.
-CENSUS: dict[str, Callable[[Mapping[str, Any]], Census]] = {
-    "digits": _fixed(1797, None, 10),
-    "cifar10": _fixed(50000, 10000, 10),
-    "cifar100": _fixed(50000, 10000, 100),
-    "imagefolder": _imagefolder_census,
-}
-
-
 def census(data_config: Mapping[str, Any]) -> Census:
+    """The census of the configured dataset (its record's, counted in ``data.root`` where it depends on the files)."""
     name = data_config["name"]
-    if name not in CENSUS:
-        raise SplitSizeError("data.name", f"unknown dataset {name!r}; choose one of {', '.join(CENSUS)}")
-    return CENSUS[name](data_config)
+    if name not in DATASETS:
+        raise SplitSizeError("data.name", f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    try:
+        return DATASETS[name].sizes(data_config.get("root"))
+    except SplitSizeError:
+        raise
+    except ValueError as error:  # no folder to count the files in
+        raise SplitSizeError("data.root", str(error)) from None
 
 
 def _check_fraction(key: str, value: Any) -> float:

@@ -3,7 +3,7 @@
 The smoke config (``configs/cifar100-smoke.yaml``), the tests and the GPU check run the CIFAR-100 recipe on it
 where the real archive is absent. It is written exactly as the official ``cifar-100-python/`` folder is
 (``train``, ``test`` and ``meta``, pickled dicts of a uint8 array ``data [n, 3072]``, ``fine_labels`` and
-``coarse_labels``), so :func:`renyi_kd.data.datasets.load_dataset` reads it like the real one. The CIFAR format is a
+``coarse_labels``), so :func:`renyi_kd.data.load_dataset` reads it like the real one. The CIFAR format is a
 pickle: this is the only pickle the package writes, and it holds plain lists and arrays, the globals the
 archive reader allows.
 
