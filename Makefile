@@ -13,6 +13,8 @@ SNAKEMAKE_ARGS ?=
 
 TEX_PACKAGES := texlive-latex-base texlive-latex-recommended
 BROWSER_PACKAGES := chromium chromium-driver
+DATASET_PACKAGES := dataset-fashion-mnist
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
 DASHBOARD_PORT ?= 8080
 # The experiment's config: config.yaml, or `make run CONFIG=configs/families.yaml` (the whole config: the
 # workstation profile's replace-workflow-config keeps config.yaml out of it). ui, dashboard and report read it too.
@@ -22,15 +24,16 @@ WORKSTATION := --workflow-profile workflow/profiles/default $(if $(OTHER_CONFIG)
 # The experiment CONFIG names (read when a recipe runs, after setup).
 EXPERIMENT = $(shell $(BIN)/python -c "import yaml; print(yaml.safe_load(open('$(CONFIG)'))['experiment'])")
 
-# $(call apt_install,COMMANDS,PACKAGES,TEST): Debian packages for a test unless COMMANDS exist (needs root and apt).
+# $(call apt_install,CHECK,PACKAGES,WITHOUT): Debian packages unless the shell command CHECK succeeds (needs root
+# and apt); WITHOUT says what happens where they cannot be installed.
 define apt_install
-@(for command in $(1); do command -v $$command >/dev/null || exit 1; done) || { [ "$$(id -u)" = 0 ] \
+@($(1)) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
   && command -v apt-get >/dev/null && apt-get update -qq \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2) >/dev/null; } \
-  || echo "$(2) could not be installed (needs root and apt): the $(3) will be skipped"
+  || echo "$(2) could not be installed (needs root and apt): $(3)"
 endef
 
-.PHONY: setup tex browser run test lint bench ui dashboard report clean-results test-slurm smoke gpu-check
+.PHONY: setup tex browser datasets run test lint bench ui dashboard report clean-results test-slurm smoke gpu-check
 
 setup: $(STAMP)
 
@@ -42,21 +45,26 @@ $(STAMP): pyproject.toml constraints.txt
 
 # pdflatex for the test that compiles the generated .tex tables (Debian packages; needs root and apt).
 tex:
-	$(call apt_install,pdflatex,$(TEX_PACKAGES),LaTeX compile test)
+	$(call apt_install,command -v pdflatex,$(TEX_PACKAGES),the LaTeX compile test will be skipped)
 
 # Debian's Chromium and ChromeDriver for the browser test (tests/test_browser.py; needs root and apt).
 browser:
-	$(call apt_install,chromium chromedriver,$(BROWSER_PACKAGES),browser test)
+	$(call apt_install,command -v chromium && command -v chromedriver,$(BROWSER_PACKAGES),the browser test will be skipped)
+
+# Fashion-MNIST's official files from Debian (data.name: fashion_mnist; needs root and apt), for its experiment and
+# the test that reads the real files; elsewhere data.root names a folder holding the four files.
+datasets:
+	$(call apt_install,test -f $(FASHION_MNIST),$(DATASET_PACKAGES),set data.root to a folder of Fashion-MNIST's four files)
 
 # A lock left by a killed run is cleared first (never one of a live run: recover_lock.py refuses and says why).
-run: setup
+run: setup datasets
 	$(BIN)/python workflow/scripts/recover_lock.py $(SNAKEMAKE_ARGS)
 	$(BIN)/snakemake $(WORKSTATION) --cores $(CORES) $(SNAKEMAKE_ARGS)
 	@e=$(EXPERIMENT); o="$(if $(OTHER_CONFIG), CONFIG=$(OTHER_CONFIG))"; \
 	  printf '\nMain table: %s\nReport:     %s\nRuns:       make ui%s\nStudies:    make dashboard%s\nHTML:       make report%s\n' \
 	  "results/$$e/report/tables/main.md" "results/$$e/report/report.md" "$$o" "$$o" "$$o"
 
-test: setup tex browser
+test: setup tex browser datasets
 	$(BIN)/python -m pytest
 
 # snakemake --lint; fails on a finding that the README's "Lint" section does not answer.

@@ -197,8 +197,9 @@ def _check_data(config: dict[str, Any]) -> None:
     if root is not None and not root.exists():
         if data["download"] and record.can_download:
             return  # fetched by prepare_data; sizes are checked there
-        fetch = f" (set data.download: true to fetch {record.name})" if record.can_download else ""
-        raise ConfigError("data.root", f"folder not found: {root}{fetch}")
+        ways = [record.install_hint] * bool(record.install_hint)
+        ways += [f"set data.download: true to fetch {record.name}"] * record.can_download
+        raise ConfigError("data.root", f"folder not found: {root}" + (f" ({'; or '.join(ways)})" if ways else ""))
     try:
         plan_splits(data)
     except SplitSizeError as error:

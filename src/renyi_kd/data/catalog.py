@@ -36,6 +36,17 @@ BUILTIN_DATASETS = (
         description="CIFAR-100's python archive: 50000 train and 10000 official test images, 100 fine classes",
     ),
     DatasetRecord(
+        name="fashion_mnist",
+        loader=f"{_LOADERS}.fashion_mnist:load_fashion_mnist",
+        census=Census(60000, 10000, 10),
+        in_chans=1,
+        image_size=28,
+        default_root="/usr/share/datasets/fashion-mnist",
+        can_download=True,
+        install_hint="install Debian's dataset-fashion-mnist (make datasets) or set data.root to a folder of the four files",
+        description="Fashion-MNIST's four official IDX files: 60000 train and 10000 official test images, 28x28",
+    ),
+    DatasetRecord(
         name="imagefolder",
         loader=f"{_LOADERS}.imagefolder:load_imagefolder",
         census=imagefolder_census,

@@ -50,10 +50,12 @@ def read_idx(path: str | Path, ndim: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def read_idx_pair(images_path: str | Path, labels_path: str | Path, *, count: int, height: int, width: int,
-                  classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Images ``[count, height, width]`` and labels ``[count]`` in ``[0, classes)``, checked against each other."""
+def read_idx_pair(images_path: str | Path, labels_path: str | Path, *, height: int, width: int, classes: int,
+                  count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``[count, height, width]`` and labels ``[count]`` in ``[0, classes)``, checked against each other
+    (``count`` None: as many as the labels file holds)."""
     images, labels = read_idx(images_path, 3), read_idx(labels_path, 1)
+    count = len(labels) if count is None else count
     if images.shape != (count, height, width):
         raise IdxError(Path(images_path), f"holds images of shape {images.shape}, expected {(count, height, width)}")
     if labels.shape != (count,):

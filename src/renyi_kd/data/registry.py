@@ -72,7 +72,8 @@ class DatasetRecord:
     test part, classes), or a function of the data folder that counts them (image folders). ``in_chans`` and
     ``image_size``: the channels of its images and their default side. ``needs_root``: it is read from a folder
     (``data.root``), ``default_root`` where that folder is when ``data.root`` is null (a system package's folder,
-    say). ``can_download``: the loader fetches the files into a missing folder when ``data.download`` is true.
+    say), ``install_hint`` how to get the files there (said when the folder is missing). ``can_download``: the
+    loader fetches the files into a missing folder when ``data.download`` is true.
     """
 
     name: str
@@ -83,6 +84,7 @@ class DatasetRecord:
     needs_root: bool = True
     default_root: str | None = None
     can_download: bool = False
+    install_hint: str = ""
     description: str = ""
 
     def __post_init__(self) -> None:
