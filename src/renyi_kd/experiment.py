@@ -24,6 +24,11 @@ from renyi_kd.config import Method, load_config, method_from_config
 class Section:
     """A config section: a frozen dataclass whose fields are the section's keys."""
 
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> Any:
+        """From the validated mapping; sections with nested sections override this."""
+        return cls(**section)
+
     def as_dict(self) -> dict[str, Any]:
         """The validated mapping the section was built from (digests of cached results are taken of it)."""
         return dataclasses.asdict(self)
@@ -170,8 +175,9 @@ class TrackingConfig(Section):
     uri: str | None
 
 
-def _section(build: Any, config: Mapping[str, Any], key: str) -> Any:
-    return build(config[key]) if key in config else None
+def _section(kind: type[Section], config: Mapping[str, Any], key: str) -> Any:
+    """Section ``key`` of ``config``, or None where a rule left it out."""
+    return kind.from_config(config[key]) if key in config else None
 
 
 @dataclass(frozen=True)
@@ -200,15 +206,15 @@ class Experiment:
         """From a validated config, or the slice of one that a rule passes its job."""
         return cls(
             name=config["experiment"],
-            runtime=RuntimeConfig(**config["runtime"]),
-            tracking=TrackingConfig(**config["tracking"]),
-            data=_section(lambda s: DataConfig(**s), config, "data"),
-            teacher=_section(ModelConfig.from_config, config, "teacher"),
-            student=_section(ModelConfig.from_config, config, "student"),
-            distillation=_section(lambda s: DistillationConfig(**s), config, "distillation"),
+            runtime=RuntimeConfig.from_config(config["runtime"]),
+            tracking=TrackingConfig.from_config(config["tracking"]),
+            data=_section(DataConfig, config, "data"),
+            teacher=_section(ModelConfig, config, "teacher"),
+            student=_section(ModelConfig, config, "student"),
+            distillation=_section(DistillationConfig, config, "distillation"),
             methods={name: method_from_config(config, name) for name in config.get("methods", {})},
-            tuning=_section(TuningConfig.from_config, config, "tuning"),
-            final=_section(lambda s: FinalConfig(**s), config, "final"),
+            tuning=_section(TuningConfig, config, "tuning"),
+            final=_section(FinalConfig, config, "final"),
             seeds=tuple(config.get("seeds", ())),
             report=config.get("report"),
         )
