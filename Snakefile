@@ -4,28 +4,30 @@ import os
 import sys
 from pathlib import Path
 
-from renyi_kd import paths
 from renyi_kd.config import validate_config
+from renyi_kd.experiment import Experiment
+from renyi_kd.layout import Layout, parse_study, study_ids, study_pattern
 
 configfile: "config.yaml"
 
 # Schema defaults, unknown keys, timm names, paths and method names are all checked here, before any job.
 config.update(validate_config(config))
-
-EXP = config["experiment"]
-RESULTS = f"results/{EXP}"
-METHODS = list(config["methods"])
-STUDIES = paths.study_ids(METHODS, config["tuning"]["repeats"])
-SEEDS = config["seeds"]
-ON_GPU = config["runtime"]["device"] == "cuda"
-TUNE = config["tuning"]["enabled"]
-WORKERS = config["tuning"]["workers_per_study"]
+# Snakemake's `config` stays the validated dict (the rules pass their jobs slices of it); values are read here.
+EXPERIMENT = Experiment.from_config(config)
+LAYOUT = Layout.of(EXPERIMENT.name)
+RESULTS = str(LAYOUT.root)
+METHODS = list(EXPERIMENT.methods)
+STUDIES = study_ids(METHODS, EXPERIMENT.tuning.repeats)
+SEEDS = list(EXPERIMENT.seeds)
+ON_GPU = EXPERIMENT.runtime.device == "cuda"
+TUNE = EXPERIMENT.tuning.enabled
+WORKERS = EXPERIMENT.tuning.workers_per_study
 # Jobs call the renyi-kd of the environment that runs Snakemake, activated or not.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
 
 wildcard_constraints:
-    study=paths.study_pattern(METHODS),
+    study=study_pattern(METHODS),
     seed=r"\d+",
     worker=r"\d+",
 
@@ -43,5 +45,5 @@ include: "workflow/rules/report.smk"
 rule all:
     default_target: True
     input:
-        f"{RESULTS}/report/runs.csv",
-        f"{RESULTS}/report/report.md",
+        LAYOUT.report.runs,
+        LAYOUT.report.document,

@@ -15,12 +15,16 @@ Usage: .venv/bin/python bench/bench_workflow.py [--config config.yaml]   (`make 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import statistics
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
-import yaml
+
+from renyi_kd.experiment import Experiment
+from renyi_kd.layout import Layout, study_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,25 +43,30 @@ def seconds(text: str) -> float:
     return 3600 * int(hours) + 60 * int(minutes) + float(rest)
 
 
-def training_seconds(exp_dir: Path, teacher_threads: int) -> dict[str, float]:
+def training_seconds(experiment: Experiment, layout: Layout) -> dict[str, float]:
     """Core-seconds of training and validation epochs, by stage, from the run's own records."""
-    teacher = teacher_threads * pd.read_csv(exp_dir / "teacher" / "history.csv")["seconds"].sum()
-    trials = sum(pd.read_csv(path)["seconds"].sum() for path in exp_dir.glob("tune/**/trials.csv"))
-    finals = sum(pd.read_csv(path)["seconds"].sum() for path in exp_dir.glob("final/**/history.csv"))
+    teacher = experiment.runtime.teacher_threads * pd.read_csv(layout.teacher.history)["seconds"].sum()
+    studies = study_ids(list(experiment.methods), experiment.tuning.repeats)
+    trials = _seconds(layout.study(study).trials for study in studies)  # none where tuning is off
+    finals = _seconds(layout.final(study, seed).history for study in studies for seed in experiment.seeds)
     return {"teacher": float(teacher), "tuning trials": float(trials), "final runs": float(finals)}
 
 
-def workflow_efficiency(config: dict) -> None:
-    exp_dir = ROOT / "results" / config["experiment"]
-    log = last_finished_log(Path("results") / config["experiment"] / "report" / "report.md")
+def _seconds(records: Iterable[Path]) -> float:
+    return sum(pd.read_csv(path)["seconds"].sum() for path in records if path.is_file())
+
+
+def workflow_efficiency(experiment: Experiment) -> None:
+    layout = Layout.of(experiment.name, ROOT / "results")
+    log = last_finished_log(Layout.of(experiment.name).report.document)
     if log is None:
-        print(f"workflow: no finished run of {config['experiment']} under .snakemake/log/ (run `make run` first)")
+        print(f"workflow: no finished run of {experiment.name} under .snakemake/log/ (run `make run` first)")
         return
     text = log.read_text(errors="replace")
     wall = seconds(re.findall(r"Elapsed time: (\S+)", text)[-1])
     cores = int(re.search(r"Provided cores: (\d+)", text).group(1))
     jobs = int(re.findall(r"(\d+) of \d+ steps \(100%\) done", text)[-1])
-    stages = training_seconds(exp_dir, config.get("runtime", {}).get("teacher_threads", 1))
+    stages = training_seconds(experiment, layout)
     busy = sum(stages.values())
     print(f"workflow ({log.name}): {jobs} jobs, wall {wall:.0f} s on {cores} cores; training + validation "
           + ", ".join(f"{name} {value:.0f} s" for name, value in stages.items()) + f" = {busy:.0f} s")
@@ -65,24 +74,23 @@ def workflow_efficiency(config: dict) -> None:
           f"= {wall / (busy / cores):.2f} (1.00: every core trains all the time)")
 
 
-def epoch_costs(config: dict, epochs: int) -> None:
+def epoch_costs(experiment: Experiment, epochs: int) -> None:
     import torch
 
-    from renyi_kd.config import method_from_config, validate_config
     from renyi_kd.training.runtime import Runtime
     from renyi_kd.training.student import Hyperparameters, StudentSetup
 
-    config = validate_config(config)
-    exp_dir = ROOT / "results" / config["experiment"]
-    if not (exp_dir / "teacher" / "logits.safetensors").exists():
+    layout = Layout.of(experiment.name, ROOT / "results")
+    if not layout.teacher.logits.exists():
         print("epoch: no cached teacher logits yet (run `make run` first)")
         return
     torch.set_num_threads(1)
-    setup = StudentSetup.open(config, exp_dir, Runtime.from_config({**config["runtime"], "progress": "log"}, threads=1))
+    runtime = Runtime.from_config(dataclasses.replace(experiment.runtime, progress="log"), threads=1)
+    setup = StudentSetup.open(experiment, layout, runtime)
     results = {}
     for name in ("ce", "kl"):
-        method = method_from_config(config, name)
-        hp = Hyperparameters.defaults(config, method)
+        method = experiment.methods[name]
+        hp = Hyperparameters.defaults(experiment.student, method)
         _, history = setup.train(method, hp, seed=0, epochs=epochs)
         results[name] = statistics.median(r["seconds"] for r in history)
     print(f"epoch (transfer set {len(setup.prepared.splits['transfer'])} images + validation, 1 thread): "
@@ -95,9 +103,9 @@ def main() -> None:
     parser.add_argument("--config", default=str(ROOT / "config.yaml"))
     parser.add_argument("--epochs", type=int, default=9)
     args = parser.parse_args()
-    config = yaml.safe_load(Path(args.config).read_text())
-    workflow_efficiency(config)
-    epoch_costs(config, args.epochs)
+    experiment = Experiment.load(args.config)
+    workflow_efficiency(experiment)
+    epoch_costs(experiment, args.epochs)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import yaml
 from bench_data import bare_loop, timed_epoch
 from renyi_kd.data.augment import AugmentPolicy
 from renyi_kd.config import validate_config
+from renyi_kd.experiment import Experiment
 from renyi_kd.data import ImageData, load_dataset, make_splits
 from renyi_kd.data.device_batches import BatchSource, batch_source
 from renyi_kd.losses import DistillationLoss
@@ -60,12 +61,12 @@ PRECISIONS = (Precision("AMP + channels_last", True, True), Precision("AMP", Tru
               Precision("float32", False, False))
 
 
-def recipe_epochs(config: dict) -> tuple[int, int]:
+def recipe_epochs(experiment: Experiment) -> tuple[int, int]:
     """(student epochs, teacher epochs) a config trains at most: every study's trials unpruned, every final run."""
-    studies = len(config["methods"]) * config["tuning"]["repeats"]
-    tuning = config["tuning"]
-    trials = studies * tuning["n_trials"] * (tuning["epochs"] or config["student"]["epochs"]) if tuning["enabled"] else 0
-    return trials + studies * len(config["seeds"]) * config["student"]["epochs"], config["teacher"]["epochs"]
+    tuning, epochs = experiment.tuning, experiment.student.epochs
+    studies = len(experiment.methods) * tuning.repeats
+    trials = studies * tuning.n_trials * (tuning.epochs or epochs) if tuning.enabled else 0
+    return trials + studies * len(experiment.seeds) * epochs, experiment.teacher.epochs
 
 
 def spec(epochs: int) -> FitSpec:
@@ -205,11 +206,11 @@ def main() -> None:
     print(f"gpu-check passed: the package loop runs at {ratio:.2f} of the bare loop's speed (goal >= 0.90)")
 
 
-def recipe_config(name: str, data_root: str) -> dict:
+def recipe_config(name: str, data_root: str) -> Experiment:
     """A recipe config, validated with ``data.root`` at the synthetic archive (the real one need not be here)."""
     config = yaml.safe_load((ROOT / name).read_text())
     config["data"]["root"] = data_root
-    return validate_config(config)
+    return Experiment.from_config(validate_config(config))
 
 
 if __name__ == "__main__":

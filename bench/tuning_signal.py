@@ -29,7 +29,8 @@ def run_method(args: tuple[str, int, str]) -> list[dict]:
     method_name, points, config_path = args
     import torch
 
-    from renyi_kd.config import load_config, method_from_config
+    from renyi_kd.experiment import Experiment
+    from renyi_kd.layout import Layout
     from renyi_kd.tuning.design import startup_design
     from renyi_kd.metrics import classification_metrics
     from renyi_kd.training.runtime import Runtime
@@ -37,16 +38,15 @@ def run_method(args: tuple[str, int, str]) -> list[dict]:
     from renyi_kd.training.loop import predict
     from renyi_kd.tuning.study import tuned_names
 
-    config = load_config(config_path)
-    exp_dir = ROOT / "results" / config["experiment"]
-    runtime = Runtime.from_config(config["runtime"], threads=1)
-    setup = StudentSetup.open(config, exp_dir, runtime)
-    method = method_from_config(config, method_name)
-    space = config["tuning"]["search_space"]
-    design = startup_design(space, {}, tuned_names(method), points, config["tuning"]["sampler"]["seed"])
+    experiment = Experiment.load(config_path)
+    tuning = experiment.tuning
+    runtime = Runtime.from_config(experiment.runtime, threads=1)
+    setup = StudentSetup.open(experiment, Layout.of(experiment.name, ROOT / "results"), runtime)
+    method = experiment.methods[method_name]
+    design = startup_design(tuning.search_space, {}, tuned_names(method), points, tuning.sampler.seed)
     rows = []
     for number, params in enumerate(design):
-        model, history = setup.train(method, Hyperparameters.from_params(params), seed=config["tuning"]["seed"])
+        model, history = setup.train(method, Hyperparameters.from_params(params), seed=tuning.seed)
         logits, targets = predict(model, setup.prepared.data, setup.prepared.splits["test"], batch_size=256,
                                   runtime=runtime)
         test = classification_metrics(logits, targets)

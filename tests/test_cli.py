@@ -31,6 +31,7 @@ def test_check_config_imports_only_timm_for_the_model_names() -> None:
 
 
 def test_the_package_and_its_bookkeeping_modules_import_without_torch() -> None:
-    code = "import renyi_kd, renyi_kd.tuning.study, renyi_kd.paths, renyi_kd.tuning.design, renyi_kd.training.optim, renyi_kd.config"
+    code = ("import renyi_kd, renyi_kd.tuning.study, renyi_kd.layout, renyi_kd.experiment, renyi_kd.tuning.design, "
+            "renyi_kd.training.optim, renyi_kd.config")
     assert "torch" not in imported_after(code)
     assert "torch" in imported_after("from renyi_kd import DistillationLoss")  # loaded on first use

@@ -6,13 +6,21 @@ from pathlib import Path
 
 import optuna
 
-from renyi_kd import paths
+import yaml
+
+from renyi_kd.config import validate_config
+from renyi_kd.experiment import Experiment
+from renyi_kd.layout import Layout
 from renyi_kd.tracking.dashboard import experiment_storages, one_storage
 from renyi_kd.tuning.study import open_storage
 
+DEFAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
 
-def _config(storage: str | None) -> dict:
-    return {"methods": {"ce": None, "kl": None, "renyi-a2": None}, "tuning": {"storage": storage, "repeats": 2}}
+
+def _experiment(storage: str | None) -> Experiment:
+    config = {**DEFAULT, "methods": {"ce": None, "kl": None, "renyi-a2": None},
+              "tuning": {**DEFAULT["tuning"], "storage": storage, "repeats": 2}}
+    return Experiment.from_config(validate_config(config))
 
 
 def _study(storage: optuna.storages.BaseStorage, name: str, values: list[float]) -> None:
@@ -26,12 +34,12 @@ def _study(storage: optuna.storages.BaseStorage, name: str, values: list[float])
 
 
 def test_every_journal_is_served_in_one_storage(tmp_path: Path) -> None:
-    exp = tmp_path / "exp"
+    exp = Layout(tmp_path / "exp")
     _study(open_storage(None, exp, "kl"), "exp/kl/abc", [0.5, 0.25])
     _study(open_storage(None, exp, "kl/repeat1"), "exp/kl/repeat1/def", [0.75])
-    storages = experiment_storages(_config(None), exp)
+    storages = experiment_storages(_experiment(None), exp)
     assert len(storages) == 2  # ce and renyi-a2 were never opened
-    assert not paths.tune_dir(exp, "ce").exists()  # and serving did not create them
+    assert not exp.study("ce").dir.exists()  # and serving did not create them
     merged = optuna.get_all_study_summaries(one_storage(storages), include_best_trial=False)
     studies = {summary.study_name: summary for summary in merged}
     assert set(studies) == {"exp/kl/abc", "exp/kl/repeat1/def"}
@@ -42,7 +50,7 @@ def test_every_journal_is_served_in_one_storage(tmp_path: Path) -> None:
 
 def test_an_rdb_holding_every_study_is_served_as_it_is(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'optuna.db'}"
-    storages = experiment_storages(_config(url), tmp_path / "exp")
+    storages = experiment_storages(_experiment(url), Layout(tmp_path / "exp"))
     assert len(storages) == 1 and isinstance(storages[0], optuna.storages.RDBStorage)
     _study(storages[0], "exp/kl/abc", [0.5])
     assert one_storage(storages) is storages[0]  # live, not a copy

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from renyi_kd import paths
-from renyi_kd.config import method_from_config, validate_config
+from renyi_kd.config import validate_config
+from renyi_kd.experiment import Experiment
+from renyi_kd.layout import Layout
 from renyi_kd.losses import LABEL_STYLES, Family, Param, SearchRange, register_family, unregister_family
 from renyi_kd.tuning.study import design_points, tuned_names
 
@@ -38,22 +39,22 @@ def test_a_registered_family_runs_a_tiny_study(toy_family, finished_workflow: Pa
     from renyi_kd.tuning.tune import tune_study
 
     source = finished_workflow / "results" / "tiny"
-    exp_dir = tmp_path / "tiny"
-    exp_dir.mkdir()
+    layout = Layout(tmp_path / "tiny")
+    layout.root.mkdir()
     for part in ("data", "teacher"):  # the tiny workflow's splits, teacher and logits; a fresh MLflow store
-        (exp_dir / part).symlink_to(source / part)
+        (layout.root / part).symlink_to(source / part)
     config = yaml.safe_load((finished_workflow / "config.yaml").read_text())
     config["methods"] = {"ce": None, "kl": None, "toy": {"divergence": "power", "tune": ["gamma"]}}
-    config = validate_config(config)
-    method = method_from_config(config, "toy")
+    experiment = Experiment.from_config(validate_config(config))
+    method = experiment.methods["toy"]
     assert tuned_names(method) == ["lr", "weight_decay", "T", "beta", "gamma"]
-    assert all(1.0 <= point["gamma"] <= 3.0 for point in design_points(config, method, 0))
+    assert all(1.0 <= point["gamma"] <= 3.0 for point in design_points(experiment.tuning, method, 0))
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     from renyi_kd.tracking.mlflow_runs import init_tracking
 
-    init_tracking(uri, config["experiment"], tmp_path / "artifacts")
-    best = json.loads(tune_study(config, exp_dir, "toy", 1, uri).read_text())
-    assert best["n_trials"] == config["tuning"]["n_trials"] and best["n_complete"] >= 1
+    init_tracking(uri, experiment.name, tmp_path / "artifacts")
+    best = json.loads(tune_study(experiment, layout, "toy", 1, uri).read_text())
+    assert best["n_trials"] == experiment.tuning.n_trials and best["n_complete"] >= 1
     assert 1.0 <= best["params"]["gamma"] <= 3.0  # the family's own parameter, searched in the same budget
-    trials = (paths.trials_file(exp_dir, "toy")).read_text()
+    trials = layout.study("toy").trials.read_text()
     assert "params_gamma" in trials.splitlines()[0]

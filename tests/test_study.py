@@ -12,7 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from renyi_kd.config import method_from_config, tuning_budget, validate_config
+from renyi_kd.config import method_from_config, validate_config
+from renyi_kd.experiment import Experiment, PrunerConfig, SamplerConfig, SearchRange
+from renyi_kd.files import digest
+from renyi_kd.layout import Layout
 from renyi_kd.tuning.design import startup_design
 from renyi_kd.tuning.study import (
     DESIGN_POINT,
@@ -31,7 +34,7 @@ from renyi_kd.tuning.study import (
 )
 
 DEFAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
-SPACE = {"x": {"low": 0.0, "high": 1.0, "log": False}, "y": {"low": 1e-3, "high": 1.0, "log": True}}
+SPACE = {"x": SearchRange(0.0, 1.0, log=False), "y": SearchRange(1e-3, 1.0, log=True)}
 
 
 def config_with(**tuning) -> dict:
@@ -40,11 +43,16 @@ def config_with(**tuning) -> dict:
     return validate_config(config)
 
 
+def experiment_with(**tuning) -> Experiment:
+    return Experiment.from_config(config_with(**tuning))
+
+
 def test_the_startup_design_is_the_same_for_every_method_and_fills_the_space() -> None:
-    config = config_with()
-    n = config["tuning"]["sampler"]["n_startup_trials"]
-    methods = {name: method_from_config(config, name) for name in config["methods"]}
-    designs = {name: design_points(config, method, 0) for name, method in methods.items()}
+    experiment = experiment_with()
+    tuning = experiment.tuning
+    n = tuning.sampler.n_startup_trials
+    methods = experiment.methods
+    designs = {name: design_points(tuning, method, 0) for name, method in methods.items()}
     kd = [name for name, method in methods.items() if method.uses_teacher]
     assert len(kd) > 1 and all(designs[name] == designs[kd[0]] for name in kd)  # common random numbers
     for name in set(methods) - set(kd):  # students alone: the same lr and weight decay (ce-ls: label smoothing too)
@@ -52,24 +60,24 @@ def test_the_startup_design_is_the_same_for_every_method_and_fills_the_space() -
         assert designs["ce"] == [{k: p[k] for k in ("lr", "weight_decay")} for p in designs[kd[0]]]
     points = pd.DataFrame(designs["kl"])
     assert len(points) == n and points.drop_duplicates().shape[0] == n
-    for name, space in config["tuning"]["search_space"].items():
-        assert points[name].between(space["low"], space["high"]).all()
+    for name, space in tuning.search_space.items():
+        assert points[name].between(space.low, space.high).all()
         # space-filling: every parameter's n values land in n different equal-width (log) bins
         unit = pd.Series([_unit(v, space) for v in points[name]])
         assert (unit * n).astype(int).nunique() == n, (name, sorted(unit))  # n = 2^m: one per bin
-    assert design_points(config, method_from_config(config, "kl"), 1) != designs["kl"]  # a repeat: another design
+    assert design_points(tuning, methods["kl"], 1) != designs["kl"]  # a repeat: another design
 
 
-def _unit(value: float, space: dict) -> float:
+def _unit(value: float, space: SearchRange) -> float:
     import math
 
-    if space["log"]:
-        return (math.log(value) - math.log(space["low"])) / (math.log(space["high"]) - math.log(space["low"]))
-    return (value - space["low"]) / (space["high"] - space["low"])
+    if space.log:
+        return (math.log(value) - math.log(space.low)) / (math.log(space.high) - math.log(space.low))
+    return (value - space.low) / (space.high - space.low)
 
 
 def test_a_method_with_its_own_parameters_keeps_the_shared_coordinates() -> None:
-    own = {"ab_alpha": {"low": 0.1, "high": 0.9, "log": False}}
+    own = {"ab_alpha": SearchRange(0.1, 0.9, log=False)}
     shared = startup_design(SPACE, {}, ["x", "y"], 8, seed=3)
     extended = startup_design(SPACE, own, ["x", "y", "ab_alpha"], 8, seed=3)
     assert [{k: p[k] for k in ("x", "y")} for p in extended] == shared
@@ -78,10 +86,10 @@ def test_a_method_with_its_own_parameters_keeps_the_shared_coordinates() -> None
 
 def study_with_design(tmp_path: Path, n_startup: int, first_epoch: int, direction: str = "maximize") -> optuna.Study:
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(tmp_path / "j.log")))
-    settings = {"name": "percentile", "percentile": 50, "first_epoch": first_epoch, "interval_epochs": 1}
+    settings = PrunerConfig("percentile", percentile=50, first_epoch=first_epoch, interval_epochs=1)
     study = optuna.create_study(
         storage=storage, direction=direction, pruner=PRUNERS["percentile"](settings, n_startup),
-        sampler=make_sampler({"n_startup_trials": n_startup, "multivariate": True, "constant_liar": False}, seed=0),
+        sampler=make_sampler(SamplerConfig(0, n_startup, multivariate=True, constant_liar=False), seed=0),
     )
     enqueue_design(study, startup_design(SPACE, {}, ["x", "y"], n_startup, seed=0))
     return study
@@ -90,7 +98,7 @@ def study_with_design(tmp_path: Path, n_startup: int, first_epoch: int, directio
 def learning_curve(values_by_trial: dict[int, float], epochs: int, first_epoch: int = 2):
     """An objective whose trial k reports value v_k at every epoch; unlisted trials report -x (x their param);
     the pruner may act at the rungs of a pruner with ``first_epoch`` and an interval of 1."""
-    prune_at = rungs({"name": "percentile", "first_epoch": first_epoch, "interval_epochs": 1}, epochs)
+    prune_at = rungs(PrunerConfig("percentile", 50, first_epoch=first_epoch, interval_epochs=1), epochs)
 
     def objective(trial: optuna.Trial) -> float:
         x = trial.suggest_float("x", 0.0, 1.0)
@@ -134,8 +142,8 @@ def test_no_trial_is_pruned_before_the_first_rung(tmp_path: Path) -> None:
     optimize_with_budget(study, learning_curve({0: 1.0, 1: 1.0}, 6, first_epoch=4), n_trials=8)
     pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
     assert pruned and all(t.last_step in (4, 5) for t in pruned)  # at a rung; never after the last epoch, 6
-    assert rungs({"name": "percentile", "first_epoch": 4, "interval_epochs": 1}, 6) == [4, 5]
-    assert rungs({"name": "none"}, 6) == []
+    assert rungs(PrunerConfig("percentile", 50, first_epoch=4, interval_epochs=1), 6) == [4, 5]
+    assert rungs(PrunerConfig("none", 50, first_epoch=4, interval_epochs=1), 6) == []
 
 
 def test_the_objective_switch_decides_direction_and_choice() -> None:
@@ -155,20 +163,32 @@ def test_the_objective_switch_decides_direction_and_choice() -> None:
 
 
 @pytest.fixture
-def exp_dir(tmp_path: Path) -> Path:
-    (tmp_path / "teacher").mkdir()
-    (tmp_path / "teacher" / "metrics.json").write_text(json.dumps({"weights_sha256": "w", "data_fingerprint": "d"}))
-    return tmp_path
+def layout(tmp_path: Path) -> Layout:
+    layout = Layout(tmp_path)
+    layout.teacher.dir.mkdir()
+    layout.teacher.metrics.write_text(json.dumps({"weights_sha256": "w", "data_fingerprint": "d"}))
+    return layout
 
 
-def test_repeats_are_independent_studies_with_equal_budgets(exp_dir: Path) -> None:
-    config = config_with(repeats=3)
-    names = {study_name(config, exp_dir, study) for study in ("kl", "kl/repeat1", "kl/repeat2")}
+def test_repeats_are_independent_studies_with_equal_budgets(layout: Layout) -> None:
+    experiment = experiment_with(repeats=3)
+    tuning = experiment.tuning
+    names = {study_name(experiment, layout, study) for study in ("kl", "kl/repeat1", "kl/repeat2")}
     assert len(names) == 3  # three studies, each its own storage entry and MLflow run
-    assert len({sampler_seed(config, r) for r in range(3)}) == 3
-    assert {tuning_budget(config, "kl")} == {tuning_budget(config, m) for m in config["methods"]}
-    designs = [design_points(config, method_from_config(config, "kl"), r) for r in range(3)]
+    assert len({sampler_seed(tuning, r) for r in range(3)}) == 3
+    assert {experiment.tuning_budget("kl")} == {experiment.tuning_budget(m) for m in experiment.methods}
+    designs = [design_points(tuning, experiment.methods["kl"], r) for r in range(3)]
     assert designs[0] != designs[1] != designs[2]
     # the same repeat of two methods shares its design; a larger budget or more repeats keep the study
-    assert design_points(config, method_from_config(config, "renyi-a2"), 1) == designs[1]
-    assert study_name(config_with(repeats=5, n_trials=40), exp_dir, "kl") == study_name(config, exp_dir, "kl")
+    assert design_points(tuning, experiment.methods["renyi-a2"], 1) == designs[1]
+    assert study_name(experiment_with(repeats=5, n_trials=40), layout, "kl") == study_name(experiment, layout, "kl")
+
+
+def test_a_study_keeps_its_name_digested_from_the_validated_config(layout: Layout) -> None:
+    """Studies resume by name: the digest reads the same settings as when it was taken of the config dict."""
+    config = config_with(repeats=2, workers_per_study=3)
+    excluded = ("n_trials", "repeats", "workers_per_study", "storage", "per_method")
+    tuning = {k: v for k, v in config["tuning"].items() if k not in excluded}
+    epochs = config["tuning"]["epochs"] or config["student"]["epochs"]
+    key = digest(tuning, 1, epochs, config["student"], method_from_config(config, "kl"), "w", "d")
+    assert study_name(Experiment.from_config(config), layout, "kl/repeat1") == f"{config['experiment']}/kl/repeat1/{key[:12]}"

@@ -10,10 +10,11 @@ import pytest
 import torch
 import yaml
 
-from renyi_kd import paths
 from renyi_kd.training import teacher_outputs
 from renyi_kd.data.augment import AugmentPolicy
-from renyi_kd.config import method_from_config, validate_config
+from renyi_kd.config import validate_config
+from renyi_kd.experiment import Experiment
+from renyi_kd.layout import Layout
 from renyi_kd.data.device_batches import batch_source
 from renyi_kd.files import write_json
 from renyi_kd.training.logits import StaleCacheError, TeacherLogits
@@ -32,16 +33,17 @@ VIEWS = 3
 DEVICES = ["cpu", pytest.param("gpu", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"))]
 
 
-def recipe(data_root: Path, **distillation) -> dict:
+def recipe(data_root: Path, **distillation) -> Experiment:
     """configs/cifar100-smoke.yaml on the archive at ``data_root``, with other teacher outputs."""
     config = yaml.safe_load((ROOT / "configs" / "cifar100-smoke.yaml").read_text())
     config["data"]["root"] = str(data_root)
     config["distillation"].update(distillation)
-    return validate_config(config)
+    return Experiment.from_config(validate_config(config))
 
 
 @pytest.fixture(scope="module", params=DEVICES)
-def experiment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Runtime]:
+def experiment(request: pytest.FixtureRequest,
+               tmp_path_factory: pytest.TempPathFactory) -> tuple[Experiment, Layout, Runtime]:
     """Splits, a teacher trained for one augmented epoch and its exported logits (with VIEWS views per image).
 
     On the GPU in float32 (no AMP): bfloat16 would round the logits of one view differently in another batch.
@@ -50,25 +52,25 @@ def experiment(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     root = tmp_path_factory.mktemp(f"teacher_outputs_{request.param}")
     write_synthetic_cifar100(root / "data")
     config = recipe(root / "data", teacher_outputs="views", views=VIEWS)
-    exp_dir = root / "results" / config["experiment"]
-    prepare_data(config["data"], exp_dir)
-    prepared = open_prepared(config["data"], exp_dir)
+    layout = Layout.of(config.name, root / "results")
+    prepare_data(config.data, layout)
+    prepared = open_prepared(config.data, layout)
     seed_everything(0)
-    teacher = model_for(config["teacher"], prepared.data)
-    spec = FitSpec.from_config(config["teacher"], seed=0, augment=AugmentPolicy("cifar"), epochs=1)
+    teacher = model_for(config.teacher, prepared.data)
+    spec = FitSpec.from_config(config.teacher, seed=0, augment=AugmentPolicy("cifar"), epochs=1)
     fit(teacher, batch_source(prepared.data, runtime.device), prepared.splits["train"], prepared.splits["val"],
         DistillationLoss(beta=0.0, temperature=1.0), spec=spec, runtime=runtime)
-    weights = paths.teacher_dir(exp_dir) / "model.safetensors"
+    weights = layout.teacher.weights
     save_weights(teacher, weights)
-    write_json(paths.teacher_dir(exp_dir) / "metrics.json", {"weights_sha256": file_sha256(weights)})
-    export_logits(config, exp_dir, runtime)
-    return config, exp_dir, runtime
+    write_json(layout.teacher.metrics, {"weights_sha256": file_sha256(weights)})
+    export_logits(config, layout, runtime)
+    return config, layout, runtime
 
 
 def test_a_views_logits_equal_the_online_teachers_on_that_view(experiment) -> None:
-    config, exp_dir, runtime = experiment
-    setup = StudentSetup.open(config, exp_dir, runtime)
-    live = teacher_outputs.online(load_teacher(config, exp_dir, setup.prepared, runtime)[0], runtime)
+    config, layout, runtime = experiment
+    setup = StudentSetup.open(config, layout, runtime)
+    live = teacher_outputs.online(load_teacher(config, layout, setup.prepared, runtime)[0], runtime)
     tolerance = {"rtol": 1e-4, "atol": 1e-4} if runtime.device.type == "cuda" else {}  # TF32 convolutions there
     shown = set()
     for seed, epoch in ((0, 0), (1, 5)):
@@ -85,9 +87,9 @@ def test_a_views_logits_equal_the_online_teachers_on_that_view(experiment) -> No
 
 
 def test_every_view_of_every_training_image_is_exported(experiment) -> None:
-    config, exp_dir, runtime = experiment
-    prepared = open_prepared(config["data"], exp_dir)
-    path = paths.teacher_dir(exp_dir) / "logits.safetensors"
+    config, layout, runtime = experiment
+    prepared = open_prepared(config.data, layout)
+    path = layout.teacher.logits
     policy = student_augmentation(config)
     cached = TeacherLogits(path, data_fingerprint=prepared.fingerprint, views=views_record(policy))
     train = torch.as_tensor(prepared.splits["train"])
@@ -103,13 +105,13 @@ def test_every_view_of_every_training_image_is_exported(experiment) -> None:
 
 @pytest.mark.parametrize("outputs", ["views", "online"])
 def test_a_student_trains_on_augmented_teacher_outputs(experiment, outputs: str, tmp_path: Path) -> None:
-    config, exp_dir, runtime = experiment
+    config, layout, runtime = experiment
     if outputs == "online":  # its export holds no views (export_logits reruns when teacher_outputs changes)
-        config = recipe(Path(config["data"]["root"]), teacher_outputs="online")
-        exp_dir = Path(shutil.copytree(exp_dir, tmp_path / exp_dir.name))
-        export_logits(config, exp_dir, runtime)
-    setup = StudentSetup.open(config, exp_dir, runtime)
-    method = method_from_config(config, "kl")
-    _, history = setup.train(method, Hyperparameters.defaults(config, method), seed=0, epochs=2)
+        config = recipe(Path(config.data.root), teacher_outputs="online")
+        layout = Layout(shutil.copytree(layout.root, tmp_path / layout.root.name))
+        export_logits(config, layout, runtime)
+    setup = StudentSetup.open(config, layout, runtime)
+    method = config.methods["kl"]
+    _, history = setup.train(method, Hyperparameters.defaults(config.student, method), seed=0, epochs=2)
     assert [record["epoch"] for record in history] == [1, 2]
     assert history[-1]["train_loss"] < history[0]["train_loss"]

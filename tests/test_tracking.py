@@ -11,6 +11,7 @@ import mlflow
 import numpy as np
 import pytest
 
+from renyi_kd.layout import Layout
 from renyi_kd.tracking.mlflow_runs import (
     EXPERIMENT_KIND_TAG,
     JOB_TAG,
@@ -89,7 +90,7 @@ def test_the_experiment_opens_on_its_training_runs(tmp_path: Path) -> None:
 def test_the_ui_link_opens_the_training_runs(tmp_path: Path) -> None:
     server = "http://127.0.0.1:5000"
     assert runs_url(server, tmp_path) == f"{server}/#/experiments?workflowType=machine_learning"  # no run yet
-    (tmp_path / "tracking.json").write_text('{"experiment_id": "7"}')
+    Layout(tmp_path).tracking.write_text('{"experiment_id": "7"}')
     assert runs_url(server, tmp_path) == f"{server}/#/experiments/7?workflowType=machine_learning"
 
 
@@ -114,23 +115,23 @@ def test_a_run_names_the_data_it_read(store: str) -> None:
 
 
 def _write_comparisons(exp_dir: Path, diff: str) -> None:
-    tables = exp_dir / "report" / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
+    report = Layout(exp_dir).report
+    report.tables.mkdir(parents=True, exist_ok=True)
     columns = ["metric", "method", "reference", "family", "n", "diff", "ci_low", "ci_high", "p", "p_adjusted",
                "verdict", "margin"]
     rows = [["test_acc", "kl", "ce", "test_acc vs ce", "5", diff, "0.01", "0.03", "0.001", "0.002", "better", ""],
             ["test_acc", "renyi-a0.5", "kl", "test_acc vs kl", "5", "0.001", "-0.004", "0.006", "0.5", "", "inconclusive",
              "0.01"]]
-    with open(tables / "comparisons.csv", "w", newline="") as handle:
+    with open(report.table("comparisons", "csv"), "w", newline="") as handle:
         csv.writer(handle).writerows([columns, *rows])
-    (exp_dir / "report" / "report.md").write_text("# Report\n")
+    report.document.write_text("# Report\n")
 
 
 def test_the_report_run_holds_the_comparisons_and_the_files(store: str, tmp_path: Path) -> None:
     client = mlflow.MlflowClient(store)
     exp_dir = tmp_path / "results" / "exp"
     _write_comparisons(exp_dir, "0.02")
-    first = log_report(store, "exp", exp_dir)
+    first = log_report(store, "exp", Layout(exp_dir))
     run = client.get_run(first)
     assert run.data.tags[JOB_TAG] == "report" and run.info.status == "FINISHED"
     assert run.data.metrics["diff_test_acc_kl_vs_ce"] == pytest.approx(0.02)
@@ -138,7 +139,7 @@ def test_the_report_run_holds_the_comparisons_and_the_files(store: str, tmp_path
     assert "p_adjusted_test_acc_renyi-a0.5_vs_kl" not in run.data.metrics  # not tested: no number made up
     assert run.data.tags["verdict_test_acc_renyi-a0.5_vs_kl"] == "inconclusive"
     assert {a.path for a in client.list_artifacts(first)} == {"report.md", "tables"}
-    assert log_report(store, "exp", exp_dir) == first  # the same comparisons: the same run
+    assert log_report(store, "exp", Layout(exp_dir)) == first  # the same comparisons: the same run
     _write_comparisons(exp_dir, "0.03")
-    second = log_report(store, "exp", exp_dir)
+    second = log_report(store, "exp", Layout(exp_dir))
     assert second != first and client.get_run(first).data.tags[SUPERSEDED_TAG] == "true"

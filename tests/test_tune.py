@@ -14,7 +14,8 @@ import optuna
 import pytest
 import yaml
 
-from renyi_kd.config import ConfigError, tuning_budget, validate_config
+from renyi_kd.config import ConfigError, validate_config
+from renyi_kd.experiment import Experiment, SamplerConfig
 from renyi_kd.tuning.study import (
     EXCLUDED,
     FAIL_REASON,
@@ -29,7 +30,7 @@ from renyi_kd.tuning.study import (
 )
 
 DEFAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
-SAMPLER = {"n_startup_trials": 2, "multivariate": True, "constant_liar": True}
+SAMPLER = SamplerConfig(seed=0, n_startup_trials=2, multivariate=True, constant_liar=True)
 
 
 def journal_study(path: Path) -> optuna.Study:
@@ -55,9 +56,9 @@ def killed_at(number: int) -> Callable[[optuna.Trial], float]:
 
 
 def test_every_method_gets_the_same_budget() -> None:
-    config = validate_config(DEFAULT)
-    budgets = {tuning_budget(config, name) for name in config["methods"]}
-    assert budgets == {(config["tuning"]["n_trials"], config["tuning"]["epochs"] or config["student"]["epochs"])}
+    experiment = Experiment.from_config(validate_config(DEFAULT))
+    budgets = {experiment.tuning_budget(name) for name in experiment.methods}
+    assert budgets == {(experiment.tuning.n_trials, experiment.tuning.epochs or experiment.student.epochs)}
 
 
 def test_unequal_budgets_are_refused_unless_explicit() -> None:
@@ -66,7 +67,7 @@ def test_unequal_budgets_are_refused_unless_explicit() -> None:
     with pytest.raises(ConfigError, match="tuning.per_method.kl.n_trials.*allow_unequal_budgets"):
         validate_config(config)
     config["tuning"]["allow_unequal_budgets"] = True
-    assert tuning_budget(validate_config(config), "kl")[0] == 40
+    assert Experiment.from_config(validate_config(config)).tuning_budget("kl")[0] == 40
 
 
 def test_a_nan_trial_is_recorded_as_failed_and_the_study_goes_on(tmp_path: Path) -> None:
@@ -193,12 +194,12 @@ def test_equal_validation_accuracy_is_decided_by_validation_nll() -> None:
     config = copy.deepcopy(DEFAULT)
     config["tuning"].update(n_trials=3, objective="val_acc")
     config["tuning"]["sampler"]["n_startup_trials"] = 2
-    config = validate_config(config)
+    experiment = Experiment.from_config(validate_config(config))
     study = optuna.create_study(direction="maximize")
     for value, nll in [(0.98, 0.09), (0.97, 0.01), (0.98, 0.05)]:  # the first two of equal accuracy differ in NLL
         study.add_trial(optuna.trial.create_trial(
             params={"lr": 1e-3}, distributions={"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)},
             value=value, user_attrs={VAL_NLL: nll},
         ))
-    summary = summarize(config, "kl", study)
+    summary = summarize(experiment, "kl", study)
     assert summary["best_trial"] == 2 and summary["value"] == 0.98

@@ -1,6 +1,8 @@
 """``renyi-kd``: one subcommand per workflow rule, usable without Snakemake.
 
-``--config`` takes a YAML file (validated here) or the validated config as inline JSON (what the rules pass).
+``--config`` takes a YAML file (validated here) or the validated config as inline JSON (what the rules pass:
+the sections the stage reads); either becomes the typed :class:`~renyi_kd.experiment.Experiment`, and every
+path comes from the :class:`~renyi_kd.layout.Layout` of ``--exp-dir``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from renyi_kd.config import ConfigError, load_config
+from renyi_kd.experiment import Experiment
+from renyi_kd.layout import Layout
 
 log = logging.getLogger("renyi_kd")
 # Subcommands import what they use when they run: `renyi-kd --help` and `check-config` stay light.
@@ -30,16 +34,20 @@ def _config(value: str) -> dict[str, Any]:
     return load_config(value)
 
 
-def _uri(config: dict[str, Any], exp_dir: Path) -> str:
+def _experiment(args: argparse.Namespace) -> Experiment:
+    return Experiment.from_config(_config(args.config))
+
+
+def _uri(experiment: Experiment, layout: Layout) -> str:
     from renyi_kd.tracking.mlflow_runs import tracking_uri
 
-    return tracking_uri(config["tracking"]["uri"], Path(exp_dir).parent)
+    return tracking_uri(experiment.tracking.uri, layout)
 
 
-def _runtime(config: dict[str, Any], args: argparse.Namespace):
+def _runtime(experiment: Experiment, args: argparse.Namespace):
     from renyi_kd.training.runtime import Runtime
 
-    return Runtime.from_config(config["runtime"], threads=args.threads)
+    return Runtime.from_config(experiment.runtime, threads=args.threads)
 
 
 def cmd_check_config(args: argparse.Namespace) -> None:
@@ -51,70 +59,69 @@ def cmd_init_tracking(args: argparse.Namespace) -> None:
     from renyi_kd.files import write_json
     from renyi_kd.tracking.mlflow_runs import init_tracking
 
-    config = _config(args.config)
-    uri = _uri(config, args.exp_dir)
-    experiment_id = init_tracking(uri, config["experiment"], Path(args.exp_dir).parent / "mlartifacts")
-    write_json(Path(args.exp_dir) / "tracking.json", {"uri": uri, "experiment": config["experiment"], "experiment_id": experiment_id})
+    experiment, layout = _experiment(args), Layout(args.exp_dir)
+    uri = _uri(experiment, layout)
+    experiment_id = init_tracking(uri, experiment.name, layout.artifacts)
+    write_json(layout.tracking, {"uri": uri, "experiment": experiment.name, "experiment_id": experiment_id})
 
 
 def cmd_prepare_data(args: argparse.Namespace) -> None:
     from renyi_kd.data.prepare import prepare_data
 
-    prepare_data(_config(args.config)["data"], args.exp_dir)
+    prepare_data(_experiment(args).data, Layout(args.exp_dir))
 
 
 def cmd_train_teacher(args: argparse.Namespace) -> None:
     from renyi_kd.training.teacher import train_teacher
 
-    config = _config(args.config)
-    train_teacher(config, args.exp_dir, _runtime(config, args), _uri(config, args.exp_dir))
+    experiment, layout = _experiment(args), Layout(args.exp_dir)
+    train_teacher(experiment, layout, _runtime(experiment, args), _uri(experiment, layout))
 
 
 def cmd_export_logits(args: argparse.Namespace) -> None:
     from renyi_kd.training.teacher import export_logits
 
-    config = _config(args.config)
-    export_logits(config, args.exp_dir, _runtime(config, args))
+    experiment = _experiment(args)
+    export_logits(experiment, Layout(args.exp_dir), _runtime(experiment, args))
 
 
 def cmd_train_student(args: argparse.Namespace) -> None:
     from renyi_kd.files import read_json
     from renyi_kd.training.student import Hyperparameters, final_runs
 
-    config = _config(args.config)
+    experiment, layout = _experiment(args), Layout(args.exp_dir)
     hp = Hyperparameters.from_params(read_json(args.params)["params"]) if args.params else None
-    final_runs(config, args.exp_dir, args.study, args.seeds, hp, _runtime(config, args), _uri(config, args.exp_dir))
+    final_runs(experiment, layout, args.study, args.seeds, hp, _runtime(experiment, args), _uri(experiment, layout))
 
 
 def cmd_tune(args: argparse.Namespace) -> None:
     from renyi_kd.tuning.tune import tune_study
 
-    config = _config(args.config)
-    tune_study(config, args.exp_dir, args.study, args.workers, _uri(config, args.exp_dir), threads=args.threads)
+    experiment, layout = _experiment(args), Layout(args.exp_dir)
+    tune_study(experiment, layout, args.study, args.workers, _uri(experiment, layout), threads=args.threads)
 
 
 def cmd_tune_worker(args: argparse.Namespace) -> None:
     from renyi_kd.tuning.tune import work_on_study
 
-    config = _config(args.config)
-    work_on_study(config, args.exp_dir, args.study, (args.worker, args.workers), _uri(config, args.exp_dir),
+    experiment, layout = _experiment(args), Layout(args.exp_dir)
+    work_on_study(experiment, layout, args.study, (args.worker, args.workers), _uri(experiment, layout),
                   threads=args.threads)
 
 
 def cmd_aggregate(args: argparse.Namespace) -> None:
     from renyi_kd.report.aggregate import aggregate
 
-    config = _config(args.config)
-    aggregate(args.metrics, args.teacher, list(config["methods"]), args.out_dir)
+    aggregate(args.metrics, Layout(args.exp_dir), list(_experiment(args).methods))
 
 
 def cmd_report(args: argparse.Namespace) -> None:
     from renyi_kd.report import build_report
     from renyi_kd.tracking.mlflow_runs import log_report
 
-    config = _config(args.config)
-    log.info("report: %s", build_report(args.exp_dir, methods=list(config["methods"]), settings=config["report"]))
-    log_report(_uri(config, args.exp_dir), config["experiment"], args.exp_dir)  # the experiment's report run
+    experiment, layout = _experiment(args), Layout(args.exp_dir)
+    log.info("report: %s", build_report(layout.root, methods=list(experiment.methods), settings=experiment.report))
+    log_report(_uri(experiment, layout), experiment.name, layout)  # the experiment's report run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -151,10 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     student.add_argument("--study", required=True, help="a method, or METHOD/repeatR for repeat R > 0")
     student.add_argument("--seeds", type=int, nargs="+", required=True)
     student.add_argument("--params", type=Path, default=None, help="best.json from tuning (default: config values)")
-    agg = command("aggregate", cmd_aggregate, "collect final runs into runs.csv and a table", exp_dir=False)
+    agg = command("aggregate", cmd_aggregate, "collect final runs into runs.csv and a table")
     agg.add_argument("--metrics", type=Path, nargs="+", required=True)
-    agg.add_argument("--teacher", type=Path, required=True)
-    agg.add_argument("--out-dir", type=Path, required=True)
     command("report", cmd_report, "statistics, tables (.tex/.md/.csv), figures (.pdf/.png) and report.md")
     return parser
 

@@ -1,5 +1,7 @@
 """Experiment configuration: schema validation with defaults, semantic checks, methods as data.
 
+The validated dict becomes the typed experiment in :mod:`renyi_kd.experiment`.
+
 Every error names the offending key as a dotted path (``data.transfer_size``, ``methods.renyi-a0.5.alpha``)
 and is raised before any job starts: the Snakefile calls :func:`validate_config` while it parses.
 """
@@ -214,11 +216,12 @@ def _check_data(config: dict[str, Any]) -> None:
 
 
 def _check_schedules(config: dict[str, Any]) -> None:
+    from renyi_kd.experiment import ModelConfig
     from renyi_kd.training.optim import Schedule, check_schedule
 
     for role in ("teacher", "student"):
-        section = config[role]
-        problems = check_schedule(Schedule.from_config(section["schedule"]), section["epochs"])
+        section = ModelConfig.from_config(config[role])
+        problems = check_schedule(Schedule.from_config(section.schedule), section.epochs)
         if problems:
             raise ConfigError(f"{role}.schedule", "; ".join(problems))
 
@@ -267,14 +270,6 @@ def _check_tuning(config: dict[str, Any]) -> None:
                 "gives this method another tuning budget than the others, which breaks the fair comparison; "
                 "set tuning.allow_unequal_budgets: true to do it anyway",
             )
-
-
-def tuning_budget(config: dict[str, Any], name: str) -> tuple[int, int]:
-    """(trials, epochs per trial) of a method's study: the same for every method unless explicitly allowed."""
-    tuning = config["tuning"]
-    override = tuning["per_method"].get(name, {})
-    epochs = tuning["epochs"] or config["student"]["epochs"]
-    return override.get("n_trials", tuning["n_trials"]), override.get("epochs", epochs)
 
 
 def shorthand(name: str) -> dict[str, Any] | None:
@@ -370,7 +365,3 @@ def _check_degenerate_scaling(key: str, divergence: str, params: dict[str, float
             f"with alpha {alpha} the {scaling} scaling makes the soft term identically zero "
             f"(T^2/alpha = 0 at alpha = inf; D_0 = 0 for full-support softmax): use the other scaling",
         )
-
-
-def methods_from_config(config: dict[str, Any]) -> list[Method]:
-    return [method_from_config(config, name) for name in config["methods"]]

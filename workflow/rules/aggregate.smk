@@ -1,14 +1,14 @@
 rule aggregate:
     input:
-        metrics=final_outputs("metrics.json"),
+        metrics=final_outputs("metrics"),
         teacher=rules.train_teacher.output.metrics,
     output:
-        runs=f"{RESULTS}/report/runs.csv",
-        table=f"{RESULTS}/report/accuracy.md",
+        runs=LAYOUT.report.runs,
+        table=LAYOUT.report.accuracy,
     params:
         config=stage_config("methods"),
+        exp_dir=RESULTS,
     log:
-        f"{RESULTS}/logs/aggregate.log",
+        LAYOUT.log("aggregate"),
     shell:
-        "renyi-kd aggregate --config {params.config:q} --metrics {input.metrics} --teacher {input.teacher}"
-        " --out-dir $(dirname {output.runs:q}) > {log} 2>&1"
+        "renyi-kd aggregate --config {params.config:q} --exp-dir {params.exp_dir} --metrics {input.metrics} > {log} 2>&1"

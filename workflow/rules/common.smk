@@ -19,7 +19,7 @@ def study_config(wildcards, *sections):
     """As stage_config, with only the study's method: adding or changing another method reruns nothing here.
     Not the number of workers: scaling a study out or in (even half-way, after a kill) keeps the study."""
     subset = json.loads(stage_config(*sections))
-    method = paths.parse_study(wildcards.study)[0]
+    method = parse_study(wildcards.study)[0]
     subset["methods"] = {method: config["methods"][method]}
     subset.get("tuning", {}).pop("workers_per_study", None)
     return json.dumps(subset)
@@ -30,16 +30,16 @@ def tuning_config(wildcards):
 
 
 def final_outputs(name):
-    """One file of every final run: final/{study}/seed{seed}/{name}."""
-    return [str(paths.final_dir(RESULTS, study, seed) / name) for study in STUDIES for seed in SEEDS]
+    """One file of every final run, by its name in the layout (``metrics``, ``history``, ``predictions``)."""
+    return [str(getattr(LAYOUT.final(study, seed), name)) for study in STUDIES for seed in SEEDS]
 
 
 def seed_batches():
     """The seeds in consecutive batches of final.seeds_per_job: one job trains one batch of one study."""
-    size = config["final"]["seeds_per_job"]
+    size = EXPERIMENT.final.seeds_per_job
     return [SEEDS[i : i + size] for i in range(0, len(SEEDS), size)]
 
 
 def tuned_params(wildcards):
     """best.json of the study when tuning is on; final runs use the config's values otherwise."""
-    return {"best": str(paths.best_file(RESULTS, wildcards.study))} if TUNE else {}
+    return {"best": str(LAYOUT.study(wildcards.study).best)} if TUNE else {}

@@ -1,11 +1,11 @@
 rule prepare_data:
     output:
-        f"{RESULTS}/data/splits.json",
+        LAYOUT.splits,
     params:
         config=stage_config("data"),
         exp_dir=RESULTS,
     log:
-        f"{RESULTS}/logs/prepare_data.log",
+        LAYOUT.log("prepare_data"),
     resources:
         mem_mb=2000,
         runtime=10,

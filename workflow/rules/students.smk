@@ -12,17 +12,17 @@ for batch in seed_batches():
             teacher=rules.train_teacher.output.metrics,
             tracking=rules.init_tracking.output,
         output:
-            metrics=expand(f"{RESULTS}/final/{{{{study}}}}/seed{{seed}}/metrics.json", seed=batch),
-            history=expand(f"{RESULTS}/final/{{{{study}}}}/seed{{seed}}/history.csv", seed=batch),
-            predictions=expand(f"{RESULTS}/final/{{{{study}}}}/seed{{seed}}/predictions.safetensors", seed=batch),
+            metrics=expand(LAYOUT.final("{{study}}", "{seed}").metrics, seed=batch),
+            history=expand(LAYOUT.final("{{study}}", "{seed}").history, seed=batch),
+            predictions=expand(LAYOUT.final("{{study}}", "{seed}").predictions, seed=batch),
         params:
             config=lambda wildcards: study_config(wildcards, "data", "teacher", "student", "distillation"),
             exp_dir=RESULTS,
             seeds=" ".join(str(seed) for seed in batch),
             tuned=lambda wildcards, input: f"--params {input.best}" if TUNE else "",
         log:
-            f"{RESULTS}/logs/final/{{study}}/seeds{batch[0]}-{batch[-1]}.log",
-        threads: config["runtime"]["threads"]
+            LAYOUT.log("final", "{study}", f"seeds{batch[0]}-{batch[-1]}"),
+        threads: EXPERIMENT.runtime.threads
         # Final runs before further studies: a method's last job starts as soon as its study ends, so the
         # workflow does not end on one long job with the other cores idle.
         priority: 1

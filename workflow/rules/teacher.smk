@@ -3,15 +3,15 @@ rule train_teacher:
         splits=rules.prepare_data.output,
         tracking=rules.init_tracking.output,
     output:
-        weights=f"{RESULTS}/teacher/model.safetensors",
-        metrics=f"{RESULTS}/teacher/metrics.json",
-        history=f"{RESULTS}/teacher/history.csv",
+        weights=LAYOUT.teacher.weights,
+        metrics=LAYOUT.teacher.metrics,
+        history=LAYOUT.teacher.history,
     params:
         config=stage_config("data", "teacher"),
         exp_dir=RESULTS,
     log:
-        f"{RESULTS}/logs/train_teacher.log",
-    threads: config["runtime"]["teacher_threads"]
+        LAYOUT.log("train_teacher"),
+    threads: EXPERIMENT.runtime.teacher_threads
     resources:
         mem_mb=8000,
         runtime=240,
@@ -25,13 +25,13 @@ rule export_logits:
         weights=rules.train_teacher.output.weights,
         metrics=rules.train_teacher.output.metrics,
     output:
-        f"{RESULTS}/teacher/logits.safetensors",
+        LAYOUT.teacher.logits,
     params:
         config=export_config(),
         exp_dir=RESULTS,
     log:
-        f"{RESULTS}/logs/export_logits.log",
-    threads: config["runtime"]["teacher_threads"]
+        LAYOUT.log("export_logits"),
+    threads: EXPERIMENT.runtime.teacher_threads
     resources:
         mem_mb=8000,
         runtime=30,

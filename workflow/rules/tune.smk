@@ -10,13 +10,13 @@ rule tune_worker:
         teacher=rules.train_teacher.output.metrics,
         tracking=rules.init_tracking.output,
     output:
-        f"{RESULTS}/tune/{{study}}/workers/{{worker}}.json",
+        LAYOUT.study("{study}").worker("{worker}"),
     params:
         config=tuning_config,
         exp_dir=RESULTS,
     log:
-        f"{RESULTS}/logs/tune/{{study}}.worker{{worker}}.log",
-    threads: config["runtime"]["threads"]
+        LAYOUT.log("tune", "{study}.worker{worker}"),
+    threads: EXPERIMENT.runtime.threads
     resources:
         mem_mb=4000,
         runtime=240,
@@ -31,16 +31,16 @@ rule tune:
         logits=rules.export_logits.output,
         teacher=rules.train_teacher.output.metrics,
         tracking=rules.init_tracking.output,
-        workers=expand(f"{RESULTS}/tune/{{{{study}}}}/workers/{{worker}}.json", worker=range(WORKERS) if WORKERS > 1 else []),
+        workers=expand(LAYOUT.study("{{study}}").worker("{worker}"), worker=range(WORKERS) if WORKERS > 1 else []),
     output:
-        best=f"{RESULTS}/tune/{{study}}/best.json",
-        trials=f"{RESULTS}/tune/{{study}}/trials.csv",
+        best=LAYOUT.study("{study}").best,
+        trials=LAYOUT.study("{study}").trials,
     params:
         config=tuning_config,
         exp_dir=RESULTS,
     log:
-        f"{RESULTS}/logs/tune/{{study}}.log",
-    threads: config["runtime"]["threads"]
+        LAYOUT.log("tune", "{study}"),
+    threads: EXPERIMENT.runtime.threads
     resources:
         mem_mb=4000,
         runtime=240,

@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import timm
 import torch
@@ -21,6 +21,9 @@ from torch import nn
 
 from renyi_kd.models import cifar  # noqa: F401  (registers the CIFAR models with timm)
 from renyi_kd.files import atomic_output
+
+if TYPE_CHECKING:
+    from renyi_kd.experiment import ModelConfig
 
 _STATE_KEY = "renyi_kd.state"
 
@@ -100,15 +103,15 @@ def check_stem(name: str, stem: str) -> None:
         create_model(name, in_chans=3, num_classes=10, stem=stem)
 
 
-def model_for(section: dict[str, Any], data: Any, *, from_file: bool = True) -> nn.Module:
+def model_for(section: ModelConfig, data: Any, *, from_file: bool = True) -> nn.Module:
     """The model of a ``teacher``/``student`` config section for ``data`` (its channels and classes)."""
     return create_model(
-        section["model"],
+        section.model,
         in_chans=data.in_chans,
         num_classes=data.num_classes,
-        pretrained_file=section["pretrained_file"] if from_file else None,
-        model_kwargs=section["model_kwargs"],
-        stem=section["stem"],
+        pretrained_file=section.pretrained_file if from_file else None,
+        model_kwargs=section.model_kwargs,
+        stem=section.stem,
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from renyi_kd.files import read_json, write_text
+from renyi_kd.layout import Layout
 
 
 def collect_runs(metrics_files: list[Path]) -> pd.DataFrame:
@@ -25,10 +26,10 @@ def accuracy_table(runs: pd.DataFrame, teacher: dict, methods: list[str]) -> str
     return "\n".join(["| method | test accuracy | runs |", "|---|---|---|", *rows]) + "\n"
 
 
-def aggregate(metrics_files: list[Path], teacher_metrics: Path, methods: list[str], out_dir: Path) -> Path:
+def aggregate(metrics_files: list[Path], layout: Layout, methods: list[str]) -> Path:
+    """runs.csv of the final runs ``metrics_files`` and the first results table beside it."""
     runs = collect_runs(metrics_files)
-    out = Path(out_dir) / "runs.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text(out, runs.to_csv(index=False))
-    write_text(Path(out_dir) / "accuracy.md", accuracy_table(runs, read_json(teacher_metrics), methods))
-    return out
+    report = layout.report
+    write_text(report.runs, runs.to_csv(index=False))
+    write_text(report.accuracy, accuracy_table(runs, read_json(layout.teacher.metrics), methods))
+    return report.runs

@@ -12,23 +12,23 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 import optuna
 
-from renyi_kd import paths
+from renyi_kd.experiment import Experiment
+from renyi_kd.layout import Layout, study_ids
 
 
-def experiment_storages(config: dict[str, Any], exp_dir: Path) -> list[optuna.storages.BaseStorage]:
+def experiment_storages(experiment: Experiment, layout: Layout) -> list[optuna.storages.BaseStorage]:
     """The storages holding the experiment's studies: the RDB of ``tuning.storage``, or the journal of every
     study that has been opened (a study not yet started is left alone: serving it must not create it)."""
     from renyi_kd.tuning.study import open_storage
 
-    spec = config["tuning"]["storage"]
-    studies = paths.study_ids(list(config["methods"]), config["tuning"]["repeats"])
+    spec = experiment.tuning.storage
+    studies = study_ids(list(experiment.methods), experiment.tuning.repeats)
     if spec:
-        return [open_storage(spec, exp_dir, studies[0])]
-    return [open_storage(None, exp_dir, study) for study in studies if paths.tune_dir(exp_dir, study).is_dir()]
+        return [open_storage(spec, layout, studies[0])]
+    return [open_storage(None, layout, study) for study in studies if layout.study(study).dir.is_dir()]
 
 
 def one_storage(storages: list[optuna.storages.BaseStorage]) -> optuna.storages.BaseStorage:
@@ -46,24 +46,22 @@ def one_storage(storages: list[optuna.storages.BaseStorage]) -> optuna.storages.
 def main(argv: list[str] | None = None) -> int:
     from optuna_dashboard import run_server
 
-    from renyi_kd.config import load_config
-
     parser = argparse.ArgumentParser(prog="python -m renyi_kd.tracking.dashboard", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config.yaml", help="the experiment's config (default: config.yaml)")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
-    config = load_config(args.config)
-    exp_dir = args.results / config["experiment"]
+    experiment = Experiment.load(args.config)
+    layout = Layout.of(experiment.name, args.results)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # not a line per study copied: the address stays in view
-    storages = experiment_storages(config, exp_dir)
+    storages = experiment_storages(experiment, layout)
     if not storages:
-        print(f"no tuning study under {exp_dir / 'tune'} yet: run `make run` first", file=sys.stderr)
+        print(f"no tuning study of {experiment.name} under {layout.root} yet: run `make run` first", file=sys.stderr)
         return 2
     storage = one_storage(storages)
     count = len(optuna.get_all_study_summaries(storage, include_best_trial=False))
-    print(f"Optuna dashboard of {config['experiment']} ({count} studies): http://{args.host}:{args.port}/dashboard/",
+    print(f"Optuna dashboard of {experiment.name} ({count} studies): http://{args.host}:{args.port}/dashboard/",
           flush=True)
     run_server(storage, host=args.host, port=args.port)
     return 0

@@ -18,14 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from renyi_kd import paths
+from renyi_kd.layout import Layout
 
 if TYPE_CHECKING:
     from renyi_kd.data.prepare import Prepared
 
 JOB_TAG = "renyi_kd.job"
 SUPERSEDED_TAG = "renyi_kd.superseded"
-DEFAULT_STORE = "mlflow.db"
 # MLflow 3 opens an experiment on its GenAI overview (traces) unless this tag says it holds training runs.
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 TRAINING_RUNS = "custom_model_development"
@@ -37,13 +36,13 @@ DIGEST_CHARS = 16  # of the data fingerprint, as a dataset digest (MLflow stores
 COMPARISON_NUMBERS = ("diff", "ci_low", "ci_high", "p_adjusted")
 
 
-def tracking_uri(configured: str | None, results_dir: str | Path) -> str:
+def tracking_uri(configured: str | None, layout: Layout) -> str:
     """``MLFLOW_TRACKING_URI`` wins, then ``tracking.uri`` from the config, then SQLite under results/."""
     if os.environ.get("MLFLOW_TRACKING_URI"):
         return os.environ["MLFLOW_TRACKING_URI"]
     if configured:
         return configured
-    return f"sqlite:///{(Path(results_dir).resolve() / DEFAULT_STORE).as_posix()}"
+    return f"sqlite:///{layout.tracking_store.resolve().as_posix()}"
 
 
 def _client(uri: str):
@@ -82,7 +81,7 @@ def init_tracking(uri: str, experiment: str, artifact_root: str | Path | None) -
 
 def runs_url(server: str, exp_dir: str | Path) -> str:
     """The MLflow UI page of the experiment's training runs (its experiments list before init_tracking ran)."""
-    record = paths.tracking_file(exp_dir)
+    record = Layout(exp_dir).tracking
     if not record.is_file():
         return f"{server}/#/experiments?{TRAINING_VIEW}"
     return f"{server}/#/experiments/{json.loads(record.read_text())['experiment_id']}?{TRAINING_VIEW}"
@@ -190,14 +189,14 @@ def log_data(prepared: Prepared, splits: Iterable[str], root: str | None) -> Non
         mlflow.log_input(dataset, context=split)
 
 
-def log_report(uri: str, experiment: str, exp_dir: Path) -> str:
+def log_report(uri: str, experiment: str, layout: Layout) -> str:
     """The experiment's ``report`` run: the report folder as artifacts and, for every tested comparison of
     ``tables/comparisons.csv``, ``{number}_{metric}_{method}_vs_{reference}`` metrics (numbers: diff, ci_low,
     ci_high, p_adjusted) and a ``verdict_...`` tag. Resumed while comparisons.csv is unchanged."""
     import mlflow
 
-    report = paths.report_dir(exp_dir)
-    comparisons = report / "tables" / "comparisons.csv"
+    report = layout.report.dir
+    comparisons = layout.report.table("comparisons", "csv")
     key = hashlib.sha256(comparisons.read_bytes()).hexdigest()[:16]
     with open(comparisons, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

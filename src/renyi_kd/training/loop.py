@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from renyi_kd.data.augment import AugmentPolicy
 from renyi_kd.data.device_batches import BatchSource
+from renyi_kd.experiment import ModelConfig
 from renyi_kd.metrics import classification_metrics
 from renyi_kd.files import digest
 from renyi_kd.models.factory import load_training_state, read_training_meta, save_training_state
@@ -55,21 +56,21 @@ class FitSpec:
     num_workers: int = 0
 
     @classmethod
-    def from_config(cls, section: dict[str, Any], *, seed: int, num_workers: int = 0,
+    def from_config(cls, section: ModelConfig, *, seed: int, num_workers: int = 0,
                     augment: AugmentPolicy = AugmentPolicy(), **overrides: Any) -> "FitSpec":
         """From a ``teacher``/``student`` config section; tuned values (lr, weight_decay, epochs) override.
         A run of other ``epochs`` than the section's keeps the schedule's shape (see Schedule.from_config)."""
-        optimizer = section["optimizer"]
-        epochs = overrides.pop("epochs", section["epochs"])
+        optimizer = section.optimizer
+        epochs = overrides.pop("epochs", section.epochs)
         values = {
             "epochs": epochs,
-            "batch_size": section["batch_size"],
-            "optimizer": optimizer["name"],
-            "lr": optimizer["lr"],
-            "weight_decay": optimizer["weight_decay"],
-            "momentum": optimizer["momentum"],
-            "nesterov": optimizer["nesterov"],
-            "schedule": Schedule.from_config(section["schedule"], epochs=epochs, reference_epochs=section["epochs"]),
+            "batch_size": section.batch_size,
+            "optimizer": optimizer.name,
+            "lr": optimizer.lr,
+            "weight_decay": optimizer.weight_decay,
+            "momentum": optimizer.momentum,
+            "nesterov": optimizer.nesterov,
+            "schedule": Schedule.from_config(section.schedule, epochs=epochs, reference_epochs=section.epochs),
             "augment": augment,
             "seed": seed,
             "num_workers": num_workers,

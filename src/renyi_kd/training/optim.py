@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # torch is imported where an optimiser is built: config validation reads the schedules only
     import torch
 
+    from renyi_kd.experiment import ScheduleConfig
+
 
 def _sgd(params: Iterable, *, lr: float, weight_decay: float, momentum: float, nesterov: bool) -> "torch.optim.Optimizer":
     import torch
@@ -47,16 +49,17 @@ class Schedule:
     gamma: float = 0.1
 
     @classmethod
-    def from_config(cls, section: dict, *, epochs: int | None = None, reference_epochs: int | None = None) -> "Schedule":
+    def from_config(cls, section: ScheduleConfig, *, epochs: int | None = None,
+                    reference_epochs: int | None = None) -> "Schedule":
         """From a config ``schedule`` block. A run of ``epochs`` instead of the ``reference_epochs`` the
         milestones were written for (a tuning trial shorter than the final run) keeps the schedule's shape:
         milestones and warm-up scale by ``epochs / reference_epochs``."""
         factor = 1.0 if not epochs or not reference_epochs else epochs / reference_epochs
         return cls(
-            name=section.get("name", "cosine"),
-            warmup_epochs=round(section.get("warmup_epochs", 0) * factor),
-            milestones=tuple(round(m * factor) for m in section.get("milestones", ())),
-            gamma=float(section.get("gamma", 0.1)),
+            name=section.name,
+            warmup_epochs=round(section.warmup_epochs * factor),
+            milestones=tuple(round(m * factor) for m in section.milestones),
+            gamma=float(section.gamma),
         )
 
 

@@ -8,10 +8,11 @@ import os
 import random
 import sys
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
+
+from renyi_kd.experiment import RuntimeConfig
 
 log = logging.getLogger("renyi_kd")
 
@@ -26,18 +27,17 @@ class Runtime:
     progress_bar: bool
 
     @classmethod
-    def from_config(cls, runtime: dict[str, Any], threads: int | None = None) -> "Runtime":
-        wanted = runtime.get("device", "auto")
+    def from_config(cls, runtime: RuntimeConfig, threads: int | None = None) -> "Runtime":
+        wanted = runtime.device
         if wanted == "cuda" and not torch.cuda.is_available():
             raise RuntimeError("runtime.device is 'cuda' but no CUDA device is available")
         cuda = wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available())
-        torch.set_num_threads(threads or runtime.get("threads", 1))
-        progress = runtime.get("progress", "auto")
-        bar = progress == "bar" or (progress == "auto" and sys.stderr.isatty() and not os.environ.get("CI"))
+        torch.set_num_threads(threads or runtime.threads)
+        bar = runtime.progress == "bar" or (runtime.progress == "auto" and sys.stderr.isatty() and not os.environ.get("CI"))
         return cls(
             device=torch.device("cuda" if cuda else "cpu"),
-            amp=cuda and runtime.get("amp", True),
-            channels_last=cuda and runtime.get("channels_last", True),
+            amp=cuda and runtime.amp,
+            channels_last=cuda and runtime.channels_last,
             progress_bar=bar,
         )
 

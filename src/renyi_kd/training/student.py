@@ -10,12 +10,13 @@ from typing import Any
 import pandas as pd
 import torch
 
-from renyi_kd import paths
 from renyi_kd.training import teacher_outputs
 from renyi_kd.data.augment import AugmentPolicy
-from renyi_kd.config import Method, method_from_config
+from renyi_kd.config import Method
 from renyi_kd.data.device_batches import BatchSource, batch_source
+from renyi_kd.experiment import Experiment, ModelConfig
 from renyi_kd.files import digest, read_json, write_json
+from renyi_kd.layout import Layout, parse_study
 from renyi_kd.labels import method_labels
 from renyi_kd.training.logits import TeacherLogits
 from renyi_kd.losses import DistillationLoss
@@ -50,10 +51,10 @@ class Hyperparameters:
         return cls(**named, extra={k: v for k, v in params.items() if k not in named})
 
     @classmethod
-    def defaults(cls, config: dict[str, Any], method: Method) -> "Hyperparameters":
-        optimizer = config["student"]["optimizer"]
+    def defaults(cls, student: ModelConfig, method: Method) -> "Hyperparameters":
+        optimizer = student.optimizer
         beta, temperature = (method.beta, method.T) if method.uses_teacher else (None, None)
-        return cls(optimizer["lr"], optimizer["weight_decay"], beta, temperature)
+        return cls(optimizer.lr, optimizer.weight_decay, beta, temperature)
 
     def as_dict(self) -> dict[str, float]:
         named = {k: v for k, v in (("lr", self.lr), ("weight_decay", self.weight_decay), ("beta", self.beta),
@@ -66,7 +67,7 @@ class StudentSetup:
     """Everything a student run needs that does not change between seeds or trials: the data (on the
     training device), the augmentation every student sees and the teacher outputs that match it."""
 
-    config: dict[str, Any]
+    experiment: Experiment
     prepared: Prepared
     teacher: TeacherLogits
     runtime: Runtime
@@ -75,25 +76,25 @@ class StudentSetup:
     soft_targets: SoftTargets
 
     @classmethod
-    def open(cls, config: dict[str, Any], exp_dir: Path, runtime: Runtime) -> "StudentSetup":
-        prepared = open_prepared(config["data"], exp_dir)
-        teacher_sha = read_json(paths.teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
-        augment = student_augmentation(config)
+    def open(cls, experiment: Experiment, layout: Layout, runtime: Runtime) -> "StudentSetup":
+        prepared = open_prepared(experiment.data, layout)
+        teacher_sha = read_json(layout.teacher.metrics)["weights_sha256"]
+        augment = student_augmentation(experiment)
         teacher = TeacherLogits(
-            paths.teacher_dir(exp_dir) / "logits.safetensors",
+            layout.teacher.logits,
             data_fingerprint=prepared.fingerprint,
             teacher_sha256=teacher_sha,
             views=views_record(augment),
             device=runtime.device,
         )
-        outputs = config["distillation"]["teacher_outputs"]
+        outputs = experiment.distillation.teacher_outputs
         if outputs == "online":
-            soft_targets = teacher_outputs.online(load_teacher(config, exp_dir, prepared, runtime)[0], runtime)
+            soft_targets = teacher_outputs.online(load_teacher(experiment, layout, prepared, runtime)[0], runtime)
         else:
             teacher.check_covers(prepared.splits["transfer"], views=outputs == "views")
             soft_targets = teacher_outputs.views(teacher, augment) if outputs == "views" else teacher_outputs.cached(teacher)
-        source = batch_source(prepared.data, runtime.device, num_workers=config["data"]["num_workers"])
-        return cls(config, prepared, teacher, runtime, source, augment, soft_targets)
+        source = batch_source(prepared.data, runtime.device, num_workers=experiment.data.num_workers)
+        return cls(experiment, prepared, teacher, runtime, source, augment, soft_targets)
 
     def train(
         self,
@@ -106,9 +107,9 @@ class StudentSetup:
         epochs: int | None = None,
     ) -> tuple[Any, list[dict[str, float]]]:
         """Train a student on the transfer set with ``method``; validation on val. Returns (model, history)."""
-        section = self.config["student"]
+        section = self.experiment.student
         overrides = {"lr": hp.lr, "weight_decay": hp.weight_decay} | ({"epochs": epochs} if epochs else {})
-        spec = FitSpec.from_config(section, seed=seed, num_workers=self.config["data"]["num_workers"],
+        spec = FitSpec.from_config(section, seed=seed, num_workers=self.experiment.data.num_workers,
                                    augment=self.augment, **overrides)
         seed_everything(seed)
         model = model_for(section, self.prepared.data)
@@ -123,8 +124,8 @@ class StudentSetup:
 
     def _state_key(self, method: Method, hp: Hyperparameters) -> str:
         loss_params = method.loss_params(beta=hp.beta, T=hp.T, **hp.extra)
-        return digest(self.config["student"], loss_params, self.prepared.fingerprint, self.teacher.meta,
-                      self.config["distillation"]["teacher_outputs"])
+        return digest(self.experiment.student.as_dict(), loss_params, self.prepared.fingerprint, self.teacher.meta,
+                      self.experiment.distillation.teacher_outputs)
 
     def run_key(self, method: Method, hp: Hyperparameters, seed: int) -> str:
         """What a final run's numbers depend on: the same key means the same numbers."""
@@ -132,40 +133,40 @@ class StudentSetup:
 
 
 def final_runs(
-    config: dict[str, Any], exp_dir: Path, study: str, seeds: list[int], hp: Hyperparameters | None,
+    experiment: Experiment, layout: Layout, study: str, seeds: list[int], hp: Hyperparameters | None,
     runtime: Runtime, tracking_uri: str,
 ) -> list[Path]:
     """Retrain a study's method with its chosen hyperparameters on each of ``seeds`` (one process, one
     data load), each measured on the test split and logged as its own MLflow run. The per-epoch checkpoints
     stay until every seed is done, so a job killed half-way resumes each seed where it stopped, and a seed
     already finished only recomputes its test predictions from its last checkpoint: same numbers."""
-    method = method_from_config(config, paths.parse_study(study)[0])
-    hp = hp or Hyperparameters.defaults(config, method)
-    setup = StudentSetup.open(config, exp_dir, runtime)
-    outputs = [_final_run(setup, exp_dir, study, method, seed, hp, tracking_uri) for seed in seeds]
+    method = experiment.methods[parse_study(study)[0]]
+    hp = hp or Hyperparameters.defaults(experiment.student, method)
+    setup = StudentSetup.open(experiment, layout, runtime)
+    outputs = [_final_run(setup, layout, study, method, seed, hp, tracking_uri) for seed in seeds]
     for seed in seeds:
-        (paths.final_dir(exp_dir, study, seed) / "checkpoint.safetensors").unlink(missing_ok=True)
+        layout.final(study, seed).checkpoint.unlink(missing_ok=True)
     return outputs
 
 
-def _final_run(setup: StudentSetup, exp_dir: Path, study: str, method: Method, seed: int, hp: Hyperparameters,
+def _final_run(setup: StudentSetup, layout: Layout, study: str, method: Method, seed: int, hp: Hyperparameters,
                tracking_uri: str) -> Path:
     import mlflow
 
-    config, runtime = setup.config, setup.runtime
-    repeat = paths.parse_study(study)[1]
-    out = paths.final_dir(exp_dir, study, seed)
-    out.mkdir(parents=True, exist_ok=True)
-    params = {"seed": seed, "repeat": repeat, "scaling": method.scaling, "student": config["student"]["model"],
-              "teacher": config["teacher"]["model"], "dataset": config["data"]["name"],
-              "epochs": config["student"]["epochs"], **method.tags(), **hp.as_dict(),
+    experiment, runtime = setup.experiment, setup.runtime
+    repeat = parse_study(study)[1]
+    out = layout.final(study, seed)
+    out.dir.mkdir(parents=True, exist_ok=True)
+    params = {"seed": seed, "repeat": repeat, "scaling": method.scaling, "student": experiment.student.model,
+              "teacher": experiment.teacher.model, "dataset": experiment.data.name,
+              "epochs": experiment.student.epochs, **method.tags(), **hp.as_dict(),
               "key": setup.run_key(method, hp, seed)}
     tags = {"role": "final", "method": method.name, "alpha": str(method.alpha), "seed": str(seed), "repeat": str(repeat)}
-    with job_run(tracking_uri, config["experiment"], f"final/{study}/seed{seed}", params=params, tags=tags):
-        log_data(setup.prepared, (method.transfer, "val", "test"), config["data"]["root"])  # the UI's Dataset column
-        model, history = setup.train(method, hp, seed=seed, on_epoch=log_epoch, state_path=out / "checkpoint.safetensors")
+    with job_run(tracking_uri, experiment.name, f"final/{study}/seed{seed}", params=params, tags=tags):
+        log_data(setup.prepared, (method.transfer, "val", "test"), experiment.data.root)  # the UI's Dataset column
+        model, history = setup.train(method, hp, seed=seed, on_epoch=log_epoch, state_path=out.checkpoint)
         test_indices = setup.prepared.splits["test"]
-        logits, targets = predict(model, setup.source, test_indices, batch_size=config["student"]["batch_size"],
+        logits, targets = predict(model, setup.source, test_indices, batch_size=experiment.student.batch_size,
                                   runtime=runtime)
         cached_indices, teacher_logits = setup.teacher.split("test")
         if cached_indices.tolist() != list(test_indices):
@@ -173,21 +174,21 @@ def _final_run(setup: StudentSetup, exp_dir: Path, study: str, method: Method, s
         test = {f"test_{k}": v for k, v in classification_metrics(logits, targets).items()}
         fidelity = fidelity_metrics(logits, teacher_logits)
         metrics = {
-            "experiment": config["experiment"], "method": method.name, "repeat": repeat, "divergence": method.divergence,
+            "experiment": experiment.name, "method": method.name, "repeat": repeat, "divergence": method.divergence,
             "alpha": method.alpha, "beta": hp.beta if method.uses_teacher else 0.0, "T": hp.T, "scaling": method.scaling,
             "lr": hp.lr, "weight_decay": hp.weight_decay, "seed": seed, **test, **fidelity,
             "epochs": len(history), "wall_time_s": training_seconds(history),
-            "student_params": count_parameters(model), "teacher": config["teacher"]["model"],
-            "student": config["student"]["model"], "dataset": config["data"]["name"], "standardize": method.standardize, "transfer": method.transfer,
+            "student_params": count_parameters(model), "teacher": experiment.teacher.model,
+            "student": experiment.student.model, "dataset": experiment.data.name, "standardize": method.standardize, "transfer": method.transfer,
             "label_smoothing": hp.extra.get("label_smoothing", method.label_smoothing),
             **{f"param.{name}": hp.extra.get(name, value) for name, value in method.params.items()},
             **{f"label_{style}": label for style, label in method_labels(method).items()},
         }
-        save_predictions(out / "predictions.safetensors", torch.as_tensor(test_indices), targets, logits,
+        save_predictions(out.predictions, torch.as_tensor(test_indices), targets, logits,
                          data_fingerprint=setup.prepared.fingerprint)
-        pd.DataFrame(history).to_csv(out / "history.csv", index=False)
-        write_json(out / "metrics.json", metrics)
+        pd.DataFrame(history).to_csv(out.history, index=False)
+        write_json(out.metrics, metrics)
         mlflow.log_metrics({k: metrics[k] for k in (*test, *fidelity, "wall_time_s")})
-        mlflow.log_artifact(str(out / "metrics.json"))
+        mlflow.log_artifact(str(out.metrics))
     log.info("%s seed %d: test accuracy %.4f", study, seed, metrics["test_acc"])
-    return out / "metrics.json"
+    return out.metrics

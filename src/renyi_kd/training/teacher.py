@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
-
 import pandas as pd
 import torch
 
-from renyi_kd import paths
 from renyi_kd.data.augment import AugmentPolicy
 from renyi_kd.data.device_batches import batch_source
+from renyi_kd.experiment import Experiment
 from renyi_kd.files import digest, read_json, write_json
+from renyi_kd.layout import Layout
 from renyi_kd.training.logits import SPLITS, save_logits
 from renyi_kd.losses import DistillationLoss
 from renyi_kd.metrics import classification_metrics
@@ -31,43 +30,44 @@ from renyi_kd.training.loop import FitSpec, fit, predict, training_seconds
 log = logging.getLogger("renyi_kd.training.teacher")
 
 
-def load_teacher(config: dict[str, Any], exp_dir: Path, prepared: Prepared, runtime: Runtime):
+def load_teacher(experiment: Experiment, layout: Layout, prepared: Prepared, runtime: Runtime):
     """The trained teacher on the runtime's device, checked against the weights its metrics recorded."""
-    weights = paths.teacher_dir(exp_dir) / "model.safetensors"
-    sha = read_json(paths.teacher_dir(exp_dir) / "metrics.json")["weights_sha256"]
+    files = layout.teacher
+    weights = files.weights
+    sha = read_json(files.metrics)["weights_sha256"]
     if sha != file_sha256(weights):
-        raise ValueError(f"{weights} does not match teacher/metrics.json; rerun train_teacher")
-    model = model_for(config["teacher"], prepared.data, from_file=False)
+        raise ValueError(f"{weights} does not match {files.metrics}; rerun train_teacher")
+    model = model_for(experiment.teacher, prepared.data, from_file=False)
     load_weights(model, weights)
     return runtime.prepare_model(model), sha
 
 
-def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, tracking_uri: str) -> Path:
+def train_teacher(experiment: Experiment, layout: Layout, runtime: Runtime, tracking_uri: str) -> Path:
     """Train the teacher on the train split (val for monitoring), resuming from its checkpoint if present."""
-    section = config["teacher"]
-    prepared = open_prepared(config["data"], exp_dir)
-    out = paths.teacher_dir(exp_dir)
-    spec = FitSpec.from_config(section, seed=section["seed"], num_workers=config["data"]["num_workers"],
-                               augment=AugmentPolicy(config["data"]["augmentation"]))
+    section, data = experiment.teacher, experiment.data
+    prepared = open_prepared(data, layout)
+    out = layout.teacher
+    spec = FitSpec.from_config(section, seed=section.seed, num_workers=data.num_workers,
+                               augment=AugmentPolicy(data.augmentation))
     seed_everything(spec.seed)
     model = model_for(section, prepared.data)
     source = batch_source(prepared.data, runtime.device, num_workers=spec.num_workers)
-    params = {"model": section["model"], "dataset": config["data"]["name"], "seed": spec.seed, "epochs": spec.epochs,
+    params = {"model": section.model, "dataset": data.name, "seed": spec.seed, "epochs": spec.epochs,
               "optimizer": spec.optimizer, "lr": spec.lr, "weight_decay": spec.weight_decay, "batch_size": spec.batch_size}
-    with job_run(tracking_uri, config["experiment"], "teacher", params=params, tags={"role": "teacher"}):
-        log_data(prepared, ("train", "val", "test"), config["data"]["root"])  # the UI's Dataset column
+    with job_run(tracking_uri, experiment.name, "teacher", params=params, tags={"role": "teacher"}):
+        log_data(prepared, ("train", "val", "test"), data.root)  # the UI's Dataset column
         history = fit(
             model, source, prepared.splits["train"], prepared.splits["val"], DistillationLoss(beta=0.0, temperature=1.0),
-            spec=spec, runtime=runtime, state_path=out / "checkpoint.safetensors",
-            state_key=digest(section, prepared.fingerprint), on_epoch=log_epoch, description="teacher",
+            spec=spec, runtime=runtime, state_path=out.checkpoint,
+            state_key=digest(section.as_dict(), prepared.fingerprint), on_epoch=log_epoch, description="teacher",
         )
         test_logits, test_targets = predict(model, source, prepared.splits["test"], batch_size=spec.batch_size,
                                             runtime=runtime)
-        weights = out / "model.safetensors"
-        save_weights(model, weights, {"model": section["model"], "data_fingerprint": prepared.fingerprint})
+        weights = out.weights
+        save_weights(model, weights, {"model": section.model, "data_fingerprint": prepared.fingerprint})
         test = classification_metrics(test_logits, test_targets)
         metrics = {
-            "model": section["model"],
+            "model": section.model,
             "params": count_parameters(model),
             "test_acc": test["acc"],
             "test_nll": test["nll"],
@@ -78,27 +78,27 @@ def train_teacher(config: dict[str, Any], exp_dir: Path, runtime: Runtime, track
             "weights_sha256": file_sha256(weights),
             "data_fingerprint": prepared.fingerprint,
         }
-        pd.DataFrame(history).to_csv(out / "history.csv", index=False)
-        write_json(out / "metrics.json", metrics)
+        pd.DataFrame(history).to_csv(out.history, index=False)
+        write_json(out.metrics, metrics)
         import mlflow
 
         mlflow.log_metrics({f"test_{k}": v for k, v in test.items()})
-        mlflow.log_artifact(str(out / "metrics.json"))
-    (out / "checkpoint.safetensors").unlink(missing_ok=True)
-    log.info("teacher %s: test accuracy %.4f", section["model"], metrics["test_acc"])
+        mlflow.log_artifact(str(out.metrics))
+    out.checkpoint.unlink(missing_ok=True)
+    log.info("teacher %s: test accuracy %.4f", section.model, metrics["test_acc"])
     return weights
 
 
-def export_logits(config: dict[str, Any], exp_dir: Path, runtime: Runtime) -> Path:
+def export_logits(experiment: Experiment, layout: Layout, runtime: Runtime) -> Path:
     """Teacher logits of train, val and test (un-augmented) with their indices and fingerprints, and with
     ``teacher_outputs: views`` the logits of every fixed view of the train split."""
-    prepared = open_prepared(config["data"], exp_dir)
-    model, sha = load_teacher(config, exp_dir, prepared, runtime)
-    source = batch_source(prepared.data, runtime.device, num_workers=config["data"]["num_workers"])
-    batch_size = config["teacher"]["batch_size"]
+    prepared = open_prepared(experiment.data, layout)
+    model, sha = load_teacher(experiment, layout, prepared, runtime)
+    source = batch_source(prepared.data, runtime.device, num_workers=experiment.data.num_workers)
+    batch_size = experiment.teacher.batch_size
     logits = {split: (prepared.splits[split], predict(model, source, prepared.splits[split], batch_size=batch_size,
                                                      runtime=runtime)[0]) for split in SPLITS}
-    policy = student_augmentation(config)
+    policy = student_augmentation(experiment)
     train_views = None
     if policy.views is not None:
         train_views = torch.stack([
@@ -106,7 +106,7 @@ def export_logits(config: dict[str, Any], exp_dir: Path, runtime: Runtime) -> Pa
                     view=view)[0]
             for view in range(policy.views)
         ])
-    out = paths.teacher_dir(exp_dir) / "logits.safetensors"
+    out = layout.teacher.logits
     save_logits(out, logits, data_fingerprint=prepared.fingerprint, teacher_sha256=sha, train_views=train_views,
                 views=views_record(policy))
     return out

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from renyi_kd.data.augment import AugmentPolicy
 
 if TYPE_CHECKING:
+    from renyi_kd.experiment import Experiment
     from renyi_kd.training.logits import TeacherLogits
     from renyi_kd.training.runtime import Runtime
 
@@ -32,12 +33,12 @@ SoftTargets = Callable[[Tensor, Tensor, int, int], Tensor]
 TEACHER_OUTPUTS = ("cached", "views", "online")
 
 
-def student_augmentation(config: dict[str, Any]) -> AugmentPolicy:
+def student_augmentation(experiment: "Experiment") -> AugmentPolicy:
     """What every student of the experiment sees in training: with ``views``, one of K fixed views per image
     (view v of image i is the draw (teacher seed, epoch 0, i, v)); otherwise a fresh augmentation per epoch."""
-    name, outputs = config["data"]["augmentation"], config["distillation"]["teacher_outputs"]
-    if outputs == "views":
-        return AugmentPolicy(name, views=config["distillation"]["views"], view_seed=config["teacher"]["seed"])
+    name, distillation = experiment.data.augmentation, experiment.distillation
+    if distillation.teacher_outputs == "views":
+        return AugmentPolicy(name, views=distillation.views, view_seed=experiment.teacher.seed)
     return AugmentPolicy(name)
 
 

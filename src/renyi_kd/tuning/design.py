@@ -16,11 +16,10 @@ import hashlib
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 
-Range = Mapping[str, Any]  # {"low": ..., "high": ..., "log": ...}
+from renyi_kd.experiment import SearchRange
 
 
 def sobol_points(dimension: int, n: int, seed: int) -> np.ndarray:
@@ -34,10 +33,10 @@ def sobol_points(dimension: int, n: int, seed: int) -> np.ndarray:
         return qmc.Sobol(dimension, scramble=True, seed=seed).random(n)
 
 
-def to_range(unit: float, space: Range) -> float:
-    """Map ``unit`` in [0, 1) onto ``[low, high]``, log-uniformly when ``space["log"]``."""
-    low, high = float(space["low"]), float(space["high"])
-    if space.get("log"):
+def to_range(unit: float, space: SearchRange) -> float:
+    """Map ``unit`` in [0, 1) onto ``[low, high]``, log-uniformly when ``space.log``."""
+    low, high = float(space.low), float(space.high)
+    if space.log:
         value = math.exp(math.log(low) + unit * (math.log(high) - math.log(low)))
     else:
         value = low + unit * (high - low)
@@ -50,7 +49,7 @@ def _extra_seed(seed: int, names: Sequence[str]) -> int:
 
 
 def startup_design(
-    shared: Mapping[str, Range], own: Mapping[str, Range], tuned: Sequence[str], n: int, seed: int
+    shared: Mapping[str, SearchRange], own: Mapping[str, SearchRange], tuned: Sequence[str], n: int, seed: int
 ) -> list[dict[str, float]]:
     """``n`` start-up points for a method that tunes ``tuned``: names in ``shared`` (the experiment's
     search space) take their coordinates from one Sobol sequence over all of ``shared``; names in ``own``

@@ -34,10 +34,11 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from renyi_kd import paths
-from renyi_kd.config import Method, method_from_config, tuning_budget
-from renyi_kd.tuning.design import startup_design
+from renyi_kd.config import Method
+from renyi_kd.experiment import Experiment, PrunerConfig, SamplerConfig, TuningConfig, own_ranges
 from renyi_kd.files import digest, read_json, write_json, write_text
+from renyi_kd.layout import Layout, parse_study
+from renyi_kd.tuning.design import startup_design
 
 log = logging.getLogger("renyi_kd.tuning.study")
 
@@ -70,29 +71,29 @@ class Goal:
 OBJECTIVES: dict[str, Goal] = {"val_acc": Goal("maximize", tie_break=VAL_NLL), "val_nll": Goal("minimize")}
 
 
-def _percentile(settings: dict[str, Any], n_startup: int) -> optuna.pruners.BasePruner:
+def _percentile(settings: PrunerConfig, n_startup: int) -> optuna.pruners.BasePruner:
     return optuna.pruners.PercentilePruner(
-        percentile=settings["percentile"], n_startup_trials=n_startup, n_min_trials=n_startup,
-        n_warmup_steps=settings["first_epoch"], interval_steps=settings["interval_epochs"],
+        percentile=settings.percentile, n_startup_trials=n_startup, n_min_trials=n_startup,
+        n_warmup_steps=settings.first_epoch, interval_steps=settings.interval_epochs,
     )
 
 
-def _no_pruning(settings: dict[str, Any], n_startup: int) -> optuna.pruners.BasePruner:
+def _no_pruning(settings: PrunerConfig, n_startup: int) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
 # A pruner must never judge a trial against fewer than n_startup completed trials at the same epoch.
-PRUNERS: dict[str, Callable[[dict[str, Any], int], optuna.pruners.BasePruner]] = {
+PRUNERS: dict[str, Callable[[PrunerConfig, int], optuna.pruners.BasePruner]] = {
     "percentile": _percentile,
     "none": _no_pruning,
 }
 
 
-def rungs(settings: dict[str, Any], epochs: int) -> list[int]:
+def rungs(settings: PrunerConfig, epochs: int) -> list[int]:
     """The epochs at which the pruner may stop a trial (none for ``none``; the last epoch never)."""
-    if settings["name"] == "none":
+    if settings.name == "none":
         return []
-    return list(range(settings["first_epoch"], epochs, settings["interval_epochs"]))
+    return list(range(settings.first_epoch, epochs, settings.interval_epochs))
 
 
 def tuned_names(method: Method) -> list[str]:
@@ -102,70 +103,64 @@ def tuned_names(method: Method) -> list[str]:
     return shared + [name for name in method.tune if name not in shared]
 
 
-def search_ranges(config: dict[str, Any], method: Method) -> dict[str, dict[str, Any]]:
-    """The range of every parameter the method tunes: the experiment's shared space, then its own."""
-    return {**config["tuning"]["search_space"], **method.tune}
-
-
-def sampler_seed(config: dict[str, Any], repeat: int) -> int:
+def sampler_seed(tuning: TuningConfig, repeat: int) -> int:
     """Repeat r of every method uses the sampler seed ``tuning.sampler.seed + r``."""
-    return config["tuning"]["sampler"]["seed"] + repeat
+    return tuning.sampler.seed + repeat
 
 
-def design_points(config: dict[str, Any], method: Method, repeat: int) -> list[dict[str, float]]:
-    tuning = config["tuning"]
-    return startup_design(tuning["search_space"], method.tune, tuned_names(method),
-                          tuning["sampler"]["n_startup_trials"], sampler_seed(config, repeat))
+def design_points(tuning: TuningConfig, method: Method, repeat: int) -> list[dict[str, float]]:
+    return startup_design(tuning.search_space, own_ranges(method), tuned_names(method),
+                          tuning.sampler.n_startup_trials, sampler_seed(tuning, repeat))
 
 
-def study_name(config: dict[str, Any], exp_dir: Path, study: str) -> str:
+def study_name(experiment: Experiment, layout: Layout, study: str) -> str:
     """``{experiment}/{study}/{digest}``: the digest covers everything a trial's outcome depends on (search
     space, objective, epochs, sampler, pruner, student, method, repeat, data and teacher) but not the number of
     trials or of repeats, so a changed setting starts a new study while a larger budget extends this one."""
-    method, repeat = paths.parse_study(study)
+    method, repeat = parse_study(study)
     excluded = ("n_trials", "repeats", "workers_per_study", "storage", "per_method")
-    tuning = {k: v for k, v in config["tuning"].items() if k not in excluded}
-    teacher = read_json(paths.teacher_dir(exp_dir) / "metrics.json")
-    key = digest(tuning, repeat, tuning_budget(config, method)[1], config["student"], method_from_config(config, method),
-                 teacher["weights_sha256"], teacher["data_fingerprint"])
-    return f"{config['experiment']}/{study}/{key[:12]}"
+    tuning = {k: v for k, v in experiment.tuning.as_dict().items() if k not in excluded}
+    teacher = read_json(layout.teacher.metrics)
+    key = digest(tuning, repeat, experiment.tuning_budget(method)[1], experiment.student.as_dict(),
+                 experiment.methods[method], teacher["weights_sha256"], teacher["data_fingerprint"])
+    return f"{experiment.name}/{study}/{key[:12]}"
 
 
-def open_storage(spec: str | None, exp_dir: Path, study: str) -> optuna.storages.BaseStorage:
+def open_storage(spec: str | None, layout: Layout, study: str) -> optuna.storages.BaseStorage:
     """A journal file per study by default (safe for several processes and NFS hosts); an RDB URL on clusters."""
     if spec:
         return optuna.storages.RDBStorage(spec)
-    path = paths.tune_dir(exp_dir, study) / "study.journal"
+    path = layout.study(study).journal
     path.parent.mkdir(parents=True, exist_ok=True)
     return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
 
 
-def make_sampler(settings: dict[str, Any], seed: int) -> optuna.samplers.TPESampler:
+def make_sampler(settings: SamplerConfig, seed: int) -> optuna.samplers.TPESampler:
     # Optuna 5 changed TPE defaults; every choice the protocol depends on is set here and recorded in best.json.
     return optuna.samplers.TPESampler(
         seed=seed,
-        n_startup_trials=settings["n_startup_trials"],
-        multivariate=settings["multivariate"],
-        constant_liar=settings["constant_liar"],
+        n_startup_trials=settings.n_startup_trials,
+        multivariate=settings.multivariate,
+        constant_liar=settings.constant_liar,
     )
 
 
-def load_study(config: dict[str, Any], exp_dir: Path, study: str, worker: int = 0) -> optuna.Study:
+def load_study(experiment: Experiment, layout: Layout, study: str, worker: int = 0) -> optuna.Study:
     """Create or reopen a study. The sampler is seeded from the repeat's sampler seed, the worker and the
     number of trials already stored: a fresh single-worker study is exactly reproducible, and a resumed study
     or a second worker does not replay the suggestions already tried."""
-    tuning = config["tuning"]
-    method, repeat = paths.parse_study(study)
+    tuning = experiment.tuning
+    repeat = parse_study(study)[1]
     loaded = optuna.create_study(
-        study_name=study_name(config, exp_dir, study),
-        storage=open_storage(tuning["storage"], exp_dir, study),
-        pruner=PRUNERS[tuning["pruner"]["name"]](tuning["pruner"], tuning["sampler"]["n_startup_trials"]),
-        direction=OBJECTIVES[tuning["objective"]].direction,
+        study_name=study_name(experiment, layout, study),
+        storage=open_storage(tuning.storage, layout, study),
+        pruner=PRUNERS[tuning.pruner.name](tuning.pruner, tuning.sampler.n_startup_trials),
+        direction=OBJECTIVES[tuning.objective].direction,
         load_if_exists=True,
     )
     stream = (worker, len(loaded.get_trials(deepcopy=False)))
-    seed = sampler_seed(config, repeat)
-    loaded.sampler = make_sampler(tuning["sampler"], _derived_seed(seed, stream))
+    seed = sampler_seed(tuning, repeat)
+    loaded.sampler = make_sampler(tuning.sampler, _derived_seed(seed, stream))
     return loaded
 
 
@@ -183,9 +178,9 @@ def enqueue_design(study: optuna.Study, points: list[dict[str, float]]) -> None:
 
 
 @contextmanager
-def _study_lock(exp_dir: Path, study: str) -> Iterator[None]:
+def _study_lock(layout: Layout, study: str) -> Iterator[None]:
     """Optuna's symlink lock (safe on NFS; a lock left by a killed process is broken after 30 s)."""
-    target = paths.tune_dir(exp_dir, study) / "open"
+    target = layout.study(study).opened
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = optuna.storages.journal.JournalFileSymlinkLock(str(target), grace_period=30)
     lock.acquire()
@@ -195,27 +190,27 @@ def _study_lock(exp_dir: Path, study: str) -> Iterator[None]:
         lock.release()
 
 
-def open_study(config: dict[str, Any], exp_dir: Path, study: str, uri: str) -> tuple[optuna.Study, str]:
+def open_study(experiment: Experiment, layout: Layout, study: str, uri: str) -> tuple[optuna.Study, str]:
     """The study and the id of its MLflow parent run, created once whichever job comes first: the first
     opener enqueues the start-up design and creates the run; later openers (other workers, a rerun after a
     kill or after a change of the worker count) find both in the study."""
     from renyi_kd.tracking.mlflow_runs import connect, open_job_run, reopen_run
 
-    method_name, repeat = paths.parse_study(study)
-    method = method_from_config(config, method_name)
-    with _study_lock(exp_dir, study):
-        opened = load_study(config, exp_dir, study)
+    method_name, repeat = parse_study(study)
+    method, tuning = experiment.methods[method_name], experiment.tuning
+    with _study_lock(layout, study):
+        opened = load_study(experiment, layout, study)
         if DESIGN not in opened.user_attrs:
-            enqueue_design(opened, design_points(config, method, repeat))
+            enqueue_design(opened, design_points(tuning, method, repeat))
         if RUN_ID in opened.user_attrs:
-            connect(uri, config["experiment"])
+            connect(uri, experiment.name)
             run_id = reopen_run(opened.user_attrs[RUN_ID])
         else:
-            n_trials, epochs = tuning_budget(config, method_name)
+            n_trials, epochs = experiment.tuning_budget(method_name)
             params = {"method": method_name, "repeat": repeat, "alpha": method.alpha, "study": opened.study_name,
-                      "n_trials": n_trials, "epochs": epochs, "objective": config["tuning"]["objective"],
-                      "sampler_seed": sampler_seed(config, repeat), "pruner": config["tuning"]["pruner"]["name"]}
-            run_id = open_job_run(uri, config["experiment"], f"tune/{study}", params=params,
+                      "n_trials": n_trials, "epochs": epochs, "objective": tuning.objective,
+                      "sampler_seed": sampler_seed(tuning, repeat), "pruner": tuning.pruner.name}
+            run_id = open_job_run(uri, experiment.name, f"tune/{study}", params=params,
                                   tags={"role": "tune", "method": method_name, "repeat": str(repeat)})
             opened.set_user_attr(RUN_ID, run_id)
     return opened, run_id
@@ -325,12 +320,11 @@ def choose(trials: list[FrozenTrial], objective: str) -> FrozenTrial:
     return max(trials, key=lambda t: goal.rank(t.value, t.user_attrs.get(goal.tie_break) if goal.tie_break else None))
 
 
-def summarize(config: dict[str, Any], study_id: str, study: optuna.Study) -> dict[str, Any]:
+def summarize(experiment: Experiment, study_id: str, study: optuna.Study) -> dict[str, Any]:
     """best.json: the chosen parameters and everything needed to audit the choice."""
-    method_name, repeat = paths.parse_study(study_id)
-    method = method_from_config(config, method_name)
-    tuning = config["tuning"]
-    n_trials, epochs = tuning_budget(config, method_name)
+    method_name, repeat = parse_study(study_id)
+    method, tuning = experiment.methods[method_name], experiment.tuning
+    n_trials, epochs = experiment.tuning_budget(method_name)
     counted = budget_trials(study, n_trials)
     if len(counted) < n_trials:
         raise RuntimeError(f"study {study.study_name}: {len(counted)} of {n_trials} trials count")
@@ -340,8 +334,8 @@ def summarize(config: dict[str, Any], study_id: str, study: optuna.Study) -> dic
         raise RuntimeError(
             f"study {study.study_name}: no trial completed ({len(counted)} pruned or failed: {'; '.join(reasons)[:800]})"
         )
-    best = choose(complete, tuning["objective"])
-    goal = OBJECTIVES[tuning["objective"]]
+    best = choose(complete, tuning.objective)
+    goal = OBJECTIVES[tuning.objective]
     return {
         "method": method.name, "repeat": repeat, "divergence": method.divergence, "alpha": method.alpha,
         "params": best.params, "value": best.value, "best_trial": best.number,
@@ -352,32 +346,33 @@ def summarize(config: dict[str, Any], study_id: str, study: optuna.Study) -> dic
         "epochs_budget": n_trials * epochs,
         "seconds": sum(t.user_attrs.get(SECONDS, 0.0) for t in counted),
         "trial_order": [t.number for t in sorted(counted, key=lambda t: t.datetime_start)],
-        "objective": {"name": tuning["objective"], "direction": goal.direction, "tie_break": goal.tie_break},
+        "objective": {"name": tuning.objective, "direction": goal.direction, "tie_break": goal.tie_break},
         "startup_design": {"kind": "scrambled Sobol (scipy.stats.qmc), shared by every method",
-                           "seed": sampler_seed(config, repeat), "points": study.user_attrs.get(DESIGN, [])},
-        "sampler": {"name": "TPESampler", **tuning["sampler"], "seed": sampler_seed(config, repeat)},
-        "pruner": {**tuning["pruner"], "rungs": rungs(tuning["pruner"], epochs),
-                   "min_trials_at_rung": tuning["sampler"]["n_startup_trials"]},
-        "seed": tuning["seed"],
+                           "seed": sampler_seed(tuning, repeat), "points": study.user_attrs.get(DESIGN, [])},
+        "sampler": {"name": "TPESampler", **tuning.sampler.as_dict(), "seed": sampler_seed(tuning, repeat)},
+        "pruner": {**tuning.pruner.as_dict(), "rungs": rungs(tuning.pruner, epochs),
+                   "min_trials_at_rung": tuning.sampler.n_startup_trials},
+        "seed": tuning.seed,
     }
 
 
-def close_study(config: dict[str, Any], exp_dir: Path, study_id: str, study: optuna.Study, run_id: str) -> Path:
+def close_study(experiment: Experiment, layout: Layout, study_id: str, study: optuna.Study, run_id: str) -> Path:
     """Write best.json and trials.csv and finish the study's MLflow run (every worker has ended)."""
     import mlflow
 
     from renyi_kd.tracking.mlflow_runs import close_stale_children
 
-    summary = summarize(config, study_id, study)
+    summary = summarize(experiment, study_id, study)
+    files = layout.study(study_id)
     with mlflow.start_run(run_id=run_id):
         close_stale_children(run_id)
-        write_text(paths.trials_file(exp_dir, study_id), trials_frame(study, summary["n_trials"]).to_csv(index=False))
-        write_json(paths.best_file(exp_dir, study_id), summary)
+        write_text(files.trials, trials_frame(study, summary["n_trials"]).to_csv(index=False))
+        write_json(files.best, summary)
         mlflow.log_params({f"best_{k}": v for k, v in summary["params"].items()})
         mlflow.log_metrics({"best_value": summary["value"], "epochs_trained": summary["epochs_trained"],
                             "n_pruned": summary["n_pruned"], "n_failed": summary["n_failed"]})
-        mlflow.log_artifact(str(paths.best_file(exp_dir, study_id)))
-        mlflow.log_artifact(str(paths.trials_file(exp_dir, study_id)))
+        mlflow.log_artifact(str(files.best))
+        mlflow.log_artifact(str(files.trials))
     log.info("%s: best %s %.4f with %s (%d/%d epochs trained)", study_id, summary["objective"]["name"],
              summary["value"], summary["params"], summary["epochs_trained"], summary["epochs_budget"])
-    return paths.best_file(exp_dir, study_id)
+    return files.best

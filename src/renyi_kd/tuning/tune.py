@@ -14,9 +14,10 @@ from typing import Any
 
 import optuna
 
-from renyi_kd import paths
-from renyi_kd.config import Method, method_from_config, tuning_budget
+from renyi_kd.config import Method
+from renyi_kd.experiment import Experiment
 from renyi_kd.files import write_json
+from renyi_kd.layout import Layout, parse_study
 from renyi_kd.tuning.study import (
     DESIGN_POINT,
     EPOCHS_TRAINED,
@@ -31,7 +32,6 @@ from renyi_kd.tuning.study import (
     optimize_with_budget,
     report_epoch,
     rungs,
-    search_ranges,
     tuned_names,
 )
 
@@ -42,19 +42,19 @@ class Objective:
     """The configured objective after the study's epochs; reports it every epoch to the pruner and MLflow.
     Trials of the start-up design are never pruned."""
 
-    def __init__(self, config: dict[str, Any], exp_dir: Path, method: Method, runtime: Any, parent_run_id: str,
+    def __init__(self, experiment: Experiment, layout: Layout, method: Method, runtime: Any, parent_run_id: str,
                  worker: int):
         from renyi_kd.training.student import StudentSetup
 
-        self.config, self.method, self.parent_run_id, self.worker = config, method, parent_run_id, worker
-        self.setup = StudentSetup.open(config, exp_dir, runtime)
-        self.epochs = tuning_budget(config, method.name)[1]
-        self.rungs = set(rungs(config["tuning"]["pruner"], self.epochs))
-        self.key = config["tuning"]["objective"]
+        self.experiment, self.method, self.parent_run_id, self.worker = experiment, method, parent_run_id, worker
+        self.setup = StudentSetup.open(experiment, layout, runtime)
+        self.epochs = experiment.tuning_budget(method.name)[1]
+        self.rungs = set(rungs(experiment.tuning.pruner, self.epochs))
+        self.key = experiment.tuning.objective
 
     def suggest(self, trial: optuna.Trial) -> dict[str, float]:
-        space = search_ranges(self.config, self.method)
-        return {name: trial.suggest_float(name, space[name]["low"], space[name]["high"], log=space[name]["log"])
+        space = self.experiment.search_ranges(self.method)
+        return {name: trial.suggest_float(name, space[name].low, space[name].high, log=space[name].log)
                 for name in tuned_names(self.method)}
 
     def __call__(self, trial: optuna.Trial) -> float:
@@ -80,10 +80,10 @@ class Objective:
                 "design_point": str(trial.user_attrs.get(DESIGN_POINT, ""))}
         with mlflow.start_run(run_name=f"trial {trial.number}", nested=True, parent_run_id=self.parent_run_id, tags=tags):
             mlflow.log_params({"trial": trial.number, "epochs": self.epochs, **hp.as_dict()})
-            log_data(self.setup.prepared, (self.method.transfer, "val"), self.config["data"]["root"])  # Dataset column
+            log_data(self.setup.prepared, (self.method.transfer, "val"), self.experiment.data.root)  # Dataset column
             try:
                 _, history = self.setup.train(
-                    self.method, hp, seed=self.config["tuning"]["seed"], on_epoch=on_epoch, epochs=self.epochs
+                    self.method, hp, seed=self.experiment.tuning.seed, on_epoch=on_epoch, epochs=self.epochs
                 )
             except optuna.TrialPruned:
                 mlflow.set_tag("state", "PRUNED")
@@ -97,54 +97,54 @@ class Objective:
             return history[-1][self.key]
 
 
-def _run_trials(config: dict[str, Any], exp_dir: Path, study_id: str, study: optuna.Study, run_id: str,
-                worker: int, runtime_settings: dict[str, Any]) -> list[int]:
+def _run_trials(experiment: Experiment, layout: Layout, study_id: str, study: optuna.Study, run_id: str,
+                worker: int, threads: int | None) -> list[int]:
     """Trials until the budget counts; torch, the data and the teacher's logits are loaded only if one is left."""
-    method_name = paths.parse_study(study_id)[0]
-    n_trials = tuning_budget(config, method_name)[0]
+    method_name = parse_study(study_id)[0]
+    n_trials = experiment.tuning_budget(method_name)[0]
     if not budget_left(study, n_trials):
         return []
     from renyi_kd.training.runtime import Runtime
 
-    runtime = Runtime.from_config(config["runtime"], threads=runtime_settings.get("threads"))
-    objective = Objective(config, exp_dir, method_from_config(config, method_name), runtime, run_id, worker)
+    runtime = Runtime.from_config(experiment.runtime, threads=threads)
+    objective = Objective(experiment, layout, experiment.methods[method_name], runtime, run_id, worker)
     return optimize_with_budget(study, objective, n_trials, worker)
 
 
-def work_on_study(config: dict[str, Any], exp_dir: Path, study_id: str, slot: tuple[int, int], uri: str,
+def work_on_study(experiment: Experiment, layout: Layout, study_id: str, slot: tuple[int, int], uri: str,
                   threads: int | None = None) -> Path:
     """Worker ``slot = (worker, workers)`` of a shared study (``workers_per_study > 1``), until the budget
     counts. After a kill, the slot's job fails the trial it left RUNNING (giving the place back) and goes on."""
     from renyi_kd.tracking.mlflow_runs import close_stale_children
 
     worker = slot[0]
-    study, run_id = open_study(config, exp_dir, study_id, uri)
+    study, run_id = open_study(experiment, layout, study_id, uri)
     interrupted = fail_interrupted_trials(study, slot)
     if interrupted:
         log.info("study %s: worker %d's %d interrupted trial(s) failed and given back", study.study_name, worker,
                  interrupted)
     close_stale_children(run_id, {WORKER: str(worker)})
-    ran = _run_trials(config, exp_dir, study_id, study, run_id, worker, {"threads": threads})
+    ran = _run_trials(experiment, layout, study_id, study, run_id, worker, threads)
     log.info("%s: worker %d ran trials %s", study_id, worker, ran)
-    path = paths.worker_file(exp_dir, study_id, worker)
+    path = layout.study(study_id).worker(worker)
     write_json(path, {"study": study.study_name, WORKER: worker, "trials": ran, "interrupted_failed": interrupted})
     return path
 
 
-def tune_study(config: dict[str, Any], exp_dir: Path, study_id: str, workers: int, uri: str,
+def tune_study(experiment: Experiment, layout: Layout, study_id: str, workers: int, uri: str,
                threads: int | None = None) -> Path:
     """Open the study, run what is left of its budget, close it: after the ``workers`` worker jobs when
     there are several (so every trial still RUNNING was left by a killed job), alone otherwise."""
     from renyi_kd.tracking.mlflow_runs import close_stale_children
 
-    study, run_id = open_study(config, exp_dir, study_id, uri)
+    study, run_id = open_study(experiment, layout, study_id, uri)
     interrupted = fail_interrupted_trials(study)
     if interrupted:
         log.info("study %s: %d trial(s) left RUNNING by killed jobs failed and given back", study.study_name,
                  interrupted)
     close_stale_children(run_id)
     slot = 0 if workers == 1 else workers  # several workers: this job runs what a killed one left, as its own slot
-    ran = _run_trials(config, exp_dir, study_id, study, run_id, slot, {"threads": threads})
+    ran = _run_trials(experiment, layout, study_id, study, run_id, slot, threads)
     if ran:
         log.info("%s: ran trials %s", study_id, ran)
-    return close_study(config, exp_dir, study_id, study, run_id)
+    return close_study(experiment, layout, study_id, study, run_id)
