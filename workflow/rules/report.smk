@@ -1,18 +1,7 @@
 # The thesis report: statistics, tables and figures. `snakemake --report report.html` shows every registered table
 # and figure (renyi_kd.report.artefacts) with its record's caption (workflow/report/{table,figure}.rst read them).
 from renyi_kd.layout import Layout
-
-
-def artefact_captions(kind):
-    """The captions of the registered tables or figures, imported only when the report job is built (the modules
-    that register them import matplotlib)."""
-
-    def captions(wildcards):
-        from renyi_kd.report.build import report_captions
-
-        return report_captions(kind, config)
-
-    return captions
+from renyi_kd.report.artefacts import captions_param
 
 
 rule report:
@@ -35,8 +24,8 @@ rule report:
     params:
         config=stage_config("methods", "report"),
         exp_dir=RESULTS,
-        table_captions=artefact_captions("table"),
-        figure_captions=artefact_captions("figure"),
+        table_captions=captions_param("table", config),
+        figure_captions=captions_param("figure", config),
     log:
         str(Layout(RESULTS).log("report")),
     shell:

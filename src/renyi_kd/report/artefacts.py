@@ -30,6 +30,7 @@ __all__ = [
     "ARTEFACTS",
     "SECTIONS",
     "Artefact",
+    "captions_param",
     "figure",
     "in_section",
     "snakemake_captions",
@@ -111,3 +112,15 @@ def _rst_text(text: str) -> str:
 def snakemake_captions(kind: str, fields: Mapping[str, str]) -> dict[str, str]:
     """The caption of every artefact of ``kind`` as reStructuredText, by name (``snakemake --report``)."""
     return {a.name: _rst_text(a.caption_for(**fields)) for a in ARTEFACTS.values() if a.kind == kind}
+
+
+def captions_param(kind: str, config: Mapping[str, Any]) -> Callable[[Any], dict[str, str]]:
+    """A Snakemake ``params`` function giving the captions of the artefacts of ``kind``: it imports the modules
+    that register them (matplotlib and all) only when the report job is built, never when the workflow is parsed."""
+
+    def captions(wildcards: Any) -> dict[str, str]:
+        from renyi_kd.report.build import report_captions
+
+        return report_captions(kind, config)
+
+    return captions

@@ -119,7 +119,7 @@ def _context(layout: Layout, config: ReportSettings, methods: list[str] | None) 
         figures=layout.report.figures, tables=layout.report.tables, catalog=catalog, settings=config, methods=present,
         runs=runs, summary=summary, comparisons=comparisons, teacher=load_teacher(exp_dir),
         tuned=tuned_parameters(exp_dir, runs, present, catalog), trials=trials, budget=tuning_budget(trials),
-        objective=_objective(trials), histories=load_histories(exp_dir, runs), published=published_rows(config.published, runs),
+        objective=_objective(trials), histories=load_histories(exp_dir, runs), published=published_rows(config.published, runs, catalog),
         experiment=experiment, level=1 - config.significance, label_prefix=latex_label_prefix(experiment),
     )  # fmt: skip
     return context, notes
