@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from test_report import SETTINGS, make_experiment
 
-from renyi_kd import paths
+from renyi_kd.layout import Layout, study_id
 from renyi_kd.report import build_report
 from renyi_kd.report.tuning_budget import (
     BUDGET_COLUMNS,
@@ -103,11 +103,11 @@ def test_ranking_changes_are_found_with_the_objective_direction() -> None:
 def test_report_writes_the_budget_table_figure_and_sentence(tmp_path: Path) -> None:
     exp_dir = make_experiment(tmp_path)
     # A second repeat of kl, its trials 4 points better than the first's.
-    study = paths.study_id("kl", 1)
-    paths.tune_dir(exp_dir, study).mkdir(parents=True)
-    trials = pd.read_csv(paths.trials_file(exp_dir, "kl"))
-    trials.assign(value=trials["value"] + 0.04).to_csv(paths.trials_file(exp_dir, study), index=False)
-    paths.best_file(exp_dir, study).write_text(paths.best_file(exp_dir, "kl").read_text())
+    first, second = Layout(exp_dir).study("kl"), Layout(exp_dir).study(study_id("kl", 1))
+    second.dir.mkdir(parents=True)
+    trials = pd.read_csv(first.trials)
+    trials.assign(value=trials["value"] + 0.04).to_csv(second.trials, index=False)
+    second.best.write_text(first.best.read_text())
     report = build_report(exp_dir, settings=SETTINGS | {"bootstrap": {"resamples": 200}})
     budget = pd.read_csv(exp_dir / "report" / "tables" / "tuning_budget.csv")
     assert tuple(budget.columns) == BUDGET_COLUMNS and budget["k"].max() == 12
