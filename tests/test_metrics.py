@@ -15,7 +15,8 @@ from renyi_kd.report.image_metrics import image_values
 STUDENT = [[0.7, 0.2, 0.1], [0.1, 0.62, 0.28], [0.5, 0.4, 0.1], [0.2, 0.15, 0.65]]
 TEACHER = [[0.8, 0.1, 0.1], [0.2, 0.5, 0.3], [0.3, 0.6, 0.1], [0.1, 0.1, 0.8]]
 TARGETS = [0, 1, 1, 2]  # the student is right on images 0, 1 and 3
-LOGITS, TEACHER_LOGITS = torch.tensor(STUDENT, dtype=torch.float64).log(), torch.tensor(TEACHER, dtype=torch.float64).log()
+LOGITS = torch.tensor(STUDENT, dtype=torch.float64).log()
+TEACHER_LOGITS = torch.tensor(TEACHER, dtype=torch.float64).log()
 
 
 def _ece() -> float:

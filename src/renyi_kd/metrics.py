@@ -185,7 +185,8 @@ COMPARABLE = _Comparable()
 
 
 def per_image_metrics(with_teacher: bool = True) -> list[Metric]:
-    """The metrics computed from a run's outputs, in registry order; those that need the teacher only ``with_teacher``."""
+    """The metrics computed from a run's outputs, in registry order (those that need the teacher only
+    ``with_teacher``)."""
     return [m for m in METRICS.values() if m.per_image and (with_teacher or not m.needs_teacher)]
 
 

@@ -119,7 +119,8 @@ def _context(layout: Layout, config: ReportSettings, methods: list[str] | None) 
         figures=layout.report.figures, tables=layout.report.tables, catalog=catalog, settings=config, methods=present,
         runs=runs, summary=summary, comparisons=comparisons, teacher=load_teacher(exp_dir),
         tuned=tuned_parameters(exp_dir, runs, present, catalog), trials=trials, budget=tuning_budget(trials),
-        objective=_objective(trials), histories=load_histories(exp_dir, runs), published=published_rows(config.published, runs, catalog),
+        objective=_objective(trials), histories=load_histories(exp_dir, runs),
+        published=published_rows(config.published, runs, catalog),
         experiment=experiment, level=1 - config.significance, label_prefix=latex_label_prefix(experiment),
     )  # fmt: skip
     return context, notes
@@ -138,7 +139,8 @@ def _build(artefact: Artefact, context: ReportContext) -> Any:
 
 
 def _results_text(context: ReportContext) -> list[str]:
-    """Verdicts per reference of the headline metric, what inconclusive means, the power and the other metrics' claims."""
+    """Verdicts per reference of the headline metric, what inconclusive means, the power, the other metrics'
+    claims."""
     config, comparisons, present = context.settings, context.comparisons, context.methods
     references = context.headline_references
     results = [_text.verdict_paragraph(comparisons, present, r, HEADLINE, config, context.catalog) for r in references]

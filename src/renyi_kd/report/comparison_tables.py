@@ -86,7 +86,8 @@ def _question_table(name: str, rows: pd.DataFrame, level: float, catalog: Method
 def comparison_tables(comparisons: pd.DataFrame, level: float, catalog: MethodCatalog | None = None) -> list[Table]:
     """One :class:`Table` per question (column ``family``), in the order of ``comparisons``."""
     catalog = catalog or MethodCatalog()
-    return [_question_table(str(name), rows, level, catalog) for name, rows in comparisons.groupby("family", sort=False)]
+    questions = comparisons.groupby("family", sort=False)
+    return [_question_table(str(name), rows, level, catalog) for name, rows in questions]
 
 
 def write_comparisons(comparisons: pd.DataFrame, out_dir: Path, *, level: float, label_prefix: str,

@@ -54,7 +54,8 @@ def teacher_sentence(context: ReportContext) -> str:
         size = f", {int(params):,} parameters" if params is not None else ""
         std = acc.loc[alone, "std"]
         spread = "" if is_missing(std) else f" ± {100 * std:.2f}"
-        parts.append(f"The student ({student}{size}) trained alone reaches {100 * acc.loc[alone, 'mean']:.2f}{spread}%.")
+        mean = 100 * acc.loc[alone, "mean"]
+        parts.append(f"The student ({student}{size}) trained alone reaches {mean:.2f}{spread}%.")
     return " ".join(parts)
 
 
@@ -69,7 +70,9 @@ def _figure_block(artefact: Artefact, paths: Sequence[Path] | None, report_dir: 
     return f"![{caption}]({rel})\n\n*{caption}*{link}\n"
 
 
-def write_report(files: ReportFiles, context: ReportContext, built: Built, sections: Mapping[str, Sequence[str]]) -> Path:
+def write_report(
+    files: ReportFiles, context: ReportContext, built: Built, sections: Mapping[str, Sequence[str]]
+) -> Path:
     """Write ``report.md`` (figures linked relative to its folder) and return its path.
 
     ``built``: every artefact's build (:data:`renyi_kd.report.artefacts.ARTEFACTS`); each section of
@@ -81,7 +84,8 @@ def write_report(files: ReportFiles, context: ReportContext, built: Built, secti
     fields = context.caption_fields()
 
     def figure_blocks(section: str) -> list[str]:
-        blocks = [_figure_block(a, built.get(("figure", a.name)), report_dir, fields) for a in in_section(section, "figure")]
+        figures = in_section(section, "figure")
+        blocks = [_figure_block(a, built.get(("figure", a.name)), report_dir, fields) for a in figures]
         return [block for block in blocks if block]
 
     def tables(section: str) -> list[str]:
@@ -127,7 +131,8 @@ def write_report(files: ReportFiles, context: ReportContext, built: Built, secti
         *tables("theory"),
         *figure_blocks("theory"),
     ]
-    skipped = [a.name for section in SECTIONS for a in in_section(section, "figure") if not built.get(("figure", a.name))]
+    figures = [a for section in SECTIONS for a in in_section(section, "figure")]
+    skipped = [a.name for a in figures if not built.get(("figure", a.name))]
     notes = list(sections.get("notes", []))
     if skipped:
         notes.append(f"Figures skipped for lack of inputs: {', '.join(skipped)}.")

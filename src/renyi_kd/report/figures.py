@@ -441,17 +441,17 @@ def _temperature_scaling(report: ReportContext) -> list[Path]:
 
 
 @figure("divergence_vs_alpha", section="theory", caption="D_α(P‖Q) against α for P = softmax(5.4, 0.2, −1.3) and "
-        "Q = softmax(2, −1, 0.5): non-decreasing from D_0 (left marker) to D_∞ (right marker, dashed); KL at α = 1. "
-        "Coloured markers: the orders of the benchmarked methods.")
+        "Q = softmax(2, −1, 0.5): non-decreasing from D_0 (left marker) to D_∞ (right marker, dashed); KL at "
+        "α = 1. Coloured markers: the orders of the benchmarked methods.")
 def _divergence_vs_alpha(report: ReportContext) -> list[Path]:
     return divergence_vs_alpha_figure(report.figures, report.catalog)
 
 
 @figure("gradient_vs_temperature", section="theory", caption="Mean |∂(s D_α)/∂z| against T for random zero-mean "
-        "logits (10 classes), by autograd through the project's loss. Left, thesis scaling s = T²/α: every α tends to "
-        "the high-temperature limit (1/n)|z − v| (dashed). Right, s = 1: the gradient falls as α/T² (dashed: "
-        "α|z − v|/(nT²)). At usual temperatures (shaded, T = 3–5) a large α is under-weighted: D_α stays bounded by "
-        "D_∞ while s falls as 1/α (the T²/α scaling holds only for T ≫ α|v|, |(1 − α)z|).")
+        "logits (10 classes), by autograd through the project's loss. Left, thesis scaling s = T²/α: every α "
+        "tends to the high-temperature limit (1/n)|z − v| (dashed). Right, s = 1: the gradient falls as α/T² "
+        "(dashed: α|z − v|/(nT²)). At usual temperatures (shaded, T = 3–5) a large α is under-weighted: D_α "
+        "stays bounded by D_∞ while s falls as 1/α (the T²/α scaling holds only for T ≫ α|v|, |(1 − α)z|).")
 def _gradient_vs_temperature(report: ReportContext) -> list[Path]:
     return gradient_vs_temperature_figure(report.figures, report.catalog)
 

@@ -3,8 +3,8 @@
 For a hypothesis ``method`` against ``reference`` on a metric, the paired units are the ``(repeat, seed)``
 final runs both methods have (a run pairs with the other method's run of the same tuning repeat and seed),
 and ``n`` counts them. ``diff`` is the mean of ``method - reference`` over them, in ``runs.csv`` units;
-``p`` the two-sided paired t-test; ``p_adjusted`` Holm within the question (column ``family``); ``ci_low``/``ci_high`` the
-``1 - significance`` percentile bootstrap interval over repeats, seeds and test images
+``p`` the two-sided paired t-test; ``p_adjusted`` Holm within the question (column ``family``);
+``ci_low``/``ci_high`` the ``1 - significance`` percentile bootstrap interval over repeats, seeds and test images
 (:mod:`renyi_kd.report.bootstrap`). Comparisons that involve the equivalence reference, on a metric with a
 margin ``D``, also get a TOST p-value for ``|diff| < D``, Holm-adjusted over the question's equivalence tests.
 Extra columns after the contract's: ``sd_diff`` (standard deviation of the paired differences), ``p_tost``,

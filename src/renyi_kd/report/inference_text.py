@@ -47,8 +47,8 @@ def questions_paragraph(comparisons: pd.DataFrame, settings: ReportSettings, cat
         refs = " and ".join(catalog.label(r) for r in spec.references)
         parts.append(f"{spec.name} ({metric_name(spec.metric)}; {who} against {refs}; {len(rows)} tested)")
     return (
-        "Declared questions (`report.comparisons`), each Holm-adjusted on its own and holding every pair once (two references "
-        "are compared a single time, against the one listed later): " + "; ".join(parts) + "."
+        "Declared questions (`report.comparisons`), each Holm-adjusted on its own and holding every pair once (two "
+        "references are compared a single time, against the one listed later): " + "; ".join(parts) + "."
     )
 
 
@@ -97,7 +97,8 @@ def verdict_paragraph(
         setting = f"equivalence margin {fmt_margin(metric, margin)}"
     else:
         setting = "no equivalence test"
-    groups = "; ".join(f"{word}: {_listing([r for r in rows if r['verdict'] == word], metric, catalog)}" for word in VERDICTS)
+    groups = "; ".join(f"{word}: {_listing([r for r in rows if r['verdict'] == word], metric, catalog)}"
+                       for word in VERDICTS)
     return f"**{metric_name(metric).capitalize()} against {ref}** ({setting}): {groups}."
 
 

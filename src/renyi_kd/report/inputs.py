@@ -150,8 +150,8 @@ def _tuned_row(method: str, repeat: int, best: dict[str, Any], alpha: float | No
 def tuned_parameters(exp_dir: Path, runs: pd.DataFrame, methods: list[str], catalog: MethodCatalog) -> pd.DataFrame:
     """One row per study (method, repeat): alpha, lr, weight_decay, T, beta and the tuning summary.
 
-    Values come from each study's best trial (``best.json``); a method without any falls back to the parameters its final
-    runs used (``runs.csv``, one row per repeat), with the tuning columns missing and ``source = "runs"``.
+    Values come from each study's best trial (``best.json``); a method without any falls back to the parameters
+    its final runs used (``runs.csv``, one row per repeat), with the tuning columns missing and ``source = "runs"``.
     Columns: method, repeat, alpha, lr, weight_decay, T, beta, value, objective, n_trials, n_complete,
     n_pruned, n_failed, epochs_trained, epochs_budget, source.
     """
@@ -185,7 +185,8 @@ def load_trials(exp_dir: Path, methods: list[str], catalog: MethodCatalog | None
     with ``method``, ``repeat``, ``alpha``, ``objective`` and ``maximize`` columns; empty if none exist.
 
     Columns ``params_T``/``params_beta`` are NaN for the student alone. ``alpha`` is the method's place on the
-    alpha axis (:meth:`renyi_kd.report.methods.MethodCatalog.alpha`; default catalog: the names' shorthand); ``best`` marks the trial the study chose (``best_trial`` in
+    alpha axis (:meth:`renyi_kd.report.methods.MethodCatalog.alpha`; default catalog: the names' shorthand);
+    ``best`` marks the trial the study chose (``best_trial`` in
     ``best.json``); ``objective`` and ``maximize`` name the study's objective and its direction.
     """
     catalog = catalog or MethodCatalog()

@@ -85,7 +85,8 @@ class MethodCatalog:
     def from_runs(cls, runs: pd.DataFrame | None, methods: Sequence[str] | None = None,
                   reference: str | None = None) -> MethodCatalog:
         """The catalog of the methods of ``runs`` (one record per method, from its first run)."""
-        records = {} if runs is None else {str(m): _record(rows.iloc[0]) for m, rows in runs.groupby("method", sort=False)}
+        groups = () if runs is None else runs.groupby("method", sort=False)
+        records = {str(method): _record(rows.iloc[0]) for method, rows in groups}
         return cls(records, methods, reference)
 
     def record(self, method: str) -> MethodRecord | None:
@@ -148,8 +149,8 @@ class MethodCatalog:
         The first student alone is grey and the reference blue whatever else is present; the other methods take
         the remaining colours in report order. The mapping depends only on the method list, so every figure
         agrees. ``extra`` names (orders drawn only in a theory figure) get the colours after those, in their order,
-        so they never change a method's colour. Beyond 10 methods colours repeat (logged) and :meth:`line_styles` tells such
-        methods apart.
+        so they never change a method's colour. Beyond 10 methods colours repeat (logged) and
+        :func:`method_line_styles` tells such methods apart.
         """
         colours = sns.color_palette("colorblind", 10)
         palette: dict[str, tuple[float, float, float]] = {}
@@ -161,8 +162,8 @@ class MethodCatalog:
         others = [m for m in self.sort(self.methods) if m not in roles]
         others += [m for m in dict.fromkeys(extra) if m not in roles and m not in others]
         if len(others) > len(_OTHER_COLOURS):
-            logger.warning("%d methods besides the roles but only %d distinct colour-blind-safe colours: colours repeat",
-                           len(others), len(_OTHER_COLOURS))  # fmt: skip
+            logger.warning("%d methods besides the roles but only %d distinct colour-blind-safe colours: colours "
+                           "repeat", len(others), len(_OTHER_COLOURS))  # fmt: skip
         for i, method in enumerate(others):
             palette[method] = colours[_OTHER_COLOURS[i % len(_OTHER_COLOURS)]]
         return palette

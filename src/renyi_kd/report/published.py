@@ -1,9 +1,9 @@
 """Published results as reference rows of the main table (``report.published``: e.g. docs/published.yaml).
 
 The file lists, per (dataset, teacher, student), the published top-1 test accuracies (%) of the teacher and of
-methods named as this project names them (the student alone, Hinton's KD), with their source. The entry matching the experiment's
-runs becomes rows "Published: ..." of the main table: numbers from a paper, not runs of this project, so no
-comparison is made against them and their protocol is stated beside them.
+methods named as this project names them (the student alone, Hinton's KD), with their source. The entry
+matching the experiment's runs becomes rows "Published: ..." of the main table: numbers from a paper, not runs
+of this project, so no comparison is made against them and their protocol is stated beside them.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ def _question_hypotheses(spec: Question, with_runs: Sequence[str], notes: list[s
     hypotheses = []
     for position, reference in enumerate(spec.references):
         if reference not in with_runs:
-            notes.append(f"Question {spec.name}: reference {reference} has no runs; no comparison against it is tested.")
+            notes.append(f"Question {spec.name}: reference {reference} has no runs; no comparison against it is "
+                         "tested.")
             continue
         for method in participants:
             later_reference = method in spec.references[position + 1 :]

@@ -115,7 +115,7 @@ def tost_p(x: np.ndarray, y: np.ndarray, margin: float) -> float:
 
 
 def holm_adjust(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values; NaN entries stay NaN and are not counted in the family."""
+    """Holm step-down adjusted p-values; NaN entries stay NaN and are not counted among the tests."""
     p = np.asarray(pvalues, dtype=float)
     adjusted = np.full_like(p, np.nan)
     valid = ~np.isnan(p)

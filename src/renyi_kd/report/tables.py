@@ -4,9 +4,10 @@ Each is a :class:`renyi_kd.report.formatting.Table`, written as ``.tex`` (bookta
 
 ``main``: per method, ``mean ± std`` over its final runs of every per-image metric of
 :data:`renyi_kd.metrics.METRICS` (test accuracy, NLL, ECE, teacher-student agreement, ``KL(teacher || student)``
-at T = 1, ...), in the registry's order, scale and decimals. Nothing is emphasised for being the largest or smallest mean; the only
-marks are the verdicts of the declared questions (:mod:`renyi_kd.report.inference`): after a value, ``+X``
-better than reference X, ``−X`` worse, ``≈X`` equivalent within the margin; no mark: inconclusive or untested.
+at T = 1, ...), in the registry's order, scale and decimals. Nothing is emphasised for being the largest or
+smallest mean; the only marks are the verdicts of the declared questions (:mod:`renyi_kd.report.inference`):
+after a value, ``+X`` better than reference X, ``−X`` worse, ``≈X`` equivalent within the margin; no mark:
+inconclusive or untested.
 References carry the symbols †, ‡, §, ¶ in the order they are first declared.
 """
 
