@@ -93,9 +93,6 @@ class Metric:
         """The unit of a difference of two shown values: percentage points for percentages."""
         return " pp" if self.unit == "%" else (f" {self.unit}" if self.unit else "")
 
-    def shown(self, value: float) -> float:
-        return self.scale * value
-
 
 def _reduce(values: Tensor, reduction: str) -> Tensor:
     return values.mean() if reduction == "mean" else values

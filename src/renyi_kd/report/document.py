@@ -4,6 +4,8 @@ The results section states, per declared reference, every method's verdict on te
 equivalent, inconclusive; :mod:`renyi_kd.report.inference_text`) with its difference and interval, the power
 of the design, the claims on the other metrics, and how the comparisons were made; then the teacher, the
 tuning (with the expected best validation objective against the number of trials), the models and the theory.
+Each section of :data:`renyi_kd.report.artefacts.SECTIONS` shows its registered tables, then its figures with
+their records' captions.
 """
 
 from __future__ import annotations
