@@ -124,7 +124,7 @@ def calibration_error(logits: Tensor, targets: Tensor, teacher_logits: Tensor | 
     gaps = correct.to(dtype) - confidence.to(dtype)
     if reduction == "mean":
         return torch.bincount(bins, weights=gaps, minlength=ECE_BINS).abs().sum() / len(gaps)
-    rows = torch.arange(len(gaps))
+    rows = torch.arange(len(gaps), device=gaps.device)
     return torch.sparse_coo_tensor(torch.stack([rows, bins]), gaps, (len(gaps), ECE_BINS),
                                    check_invariants=True).coalesce()
 
