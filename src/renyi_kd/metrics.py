@@ -32,7 +32,7 @@ A new metric is one function and one record::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -174,7 +174,7 @@ for _metric in (
 class _Comparable:
     """A live view of the names of the metrics that comparisons may declare (the schema's enum)."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return (name for name, metric in METRICS.items() if metric.comparable)
 
 
