@@ -26,7 +26,7 @@ from test_report import (
 )
 
 from renyi_kd.config import ConfigError
-from renyi_kd.metrics import classification_metrics, fidelity_metrics
+from renyi_kd.metrics import evaluate
 from renyi_kd.report.bootstrap import (
     SEEDS_AND_IMAGES,
     SEEDS_ONLY,
@@ -35,21 +35,24 @@ from renyi_kd.report.bootstrap import (
     resampled_mean,
     unit_weights,
 )
-from renyi_kd.report.families import declare_hypotheses
 from renyi_kd.report.image_inputs import load_image_values
 from renyi_kd.report.image_metrics import ImageValues, image_values
 from renyi_kd.report.inference import COMPARISON_COLUMNS, against, compare, verdict
 from renyi_kd.report.inputs import load_runs
-from renyi_kd.report.settings import FamilySpec, report_settings
+from renyi_kd.report.questions import declare_hypotheses
+from renyi_kd.report.settings import Question, report_settings
 from renyi_kd.report.stats import minimum_detectable_difference, tost_p
 
-# ------------------------------------------------------------------------------------------ settings and families
+# ------------------------------------------------------------------------------------------ settings and questions
 
 
 def test_settings_defaults_and_errors() -> None:
     settings = report_settings(None)
-    assert [f.metric for f in settings.families] == ["test_acc", "test_nll", "test_ece", "agreement", "fidelity_kl"]
-    assert all(f.references == ("kl", "ce") and f.methods is None for f in settings.families)
+    assert [q.metric for q in settings.questions] == ["test_acc", "test_nll", "test_ece", "agreement", "fidelity_kl"]
+    assert [q.name for q in settings.questions] == [q.metric for q in settings.questions]
+    assert all(q.references == ("kl", "ce") and q.methods is None for q in settings.questions)
+    named = report_settings({"comparisons": [{"family": "all", "references": ["kl"]}]}).questions
+    assert [q.name for q in named] == [f"all-{q.metric}" for q in settings.questions]  # one per metric, prefixed
     assert settings.equivalence_reference == "kl" and settings.margin("test_acc") == 0.01
     assert settings.margin("test_nll") is None
     assert (settings.significance, settings.power, settings.resamples, settings.bootstrap_seed) == (0.05, 0.8, 2000, 0)
@@ -61,28 +64,28 @@ def test_settings_defaults_and_errors() -> None:
         report_settings({"comparisons": [{"metric": "test_acc"}, {"metric": "test_acc"}]})
 
 
-def test_default_family_holds_every_pair_once() -> None:
+def test_default_question_holds_every_pair_once() -> None:
     methods = ["ce", "kl", "renyi-a0.5", "js"]
-    hypotheses, notes = declare_hypotheses(report_settings(None).families[:1], methods)
+    hypotheses, notes = declare_hypotheses(report_settings(None).questions[:1], methods)
     pairs = [(h.method, h.reference) for h in hypotheses]
     assert pairs == [("renyi-a0.5", "kl"), ("js", "kl"), ("kl", "ce"), ("renyi-a0.5", "ce"), ("js", "ce")]
     assert len({frozenset(p) for p in pairs}) == len(pairs) and not notes
-    assert {h.family for h in hypotheses} == {"test_acc"}
+    assert {h.question for h in hypotheses} == {"test_acc"}
 
 
-def test_families_with_listed_methods_missing_runs_and_overlap() -> None:
-    spec = FamilySpec("renyi-vs-kl", "test_acc", ("kl",), ("renyi-a0.5", "renyi-a9"))
+def test_questions_with_listed_methods_missing_runs_and_overlap() -> None:
+    spec = Question("renyi-vs-kl", "test_acc", ("kl",), ("renyi-a0.5", "renyi-a9"))
     hypotheses, notes = declare_hypotheses([spec], ["ce", "kl", "renyi-a0.5"])
     assert [(h.method, h.reference) for h in hypotheses] == [("renyi-a0.5", "kl")]
-    assert notes == ["Family renyi-vs-kl: renyi-a9 has no runs; its comparisons are not tested."]
-    hypotheses, notes = declare_hypotheses(report_settings(None).families[:1], ["kl", "renyi-a0.5"])
+    assert notes == ["Question renyi-vs-kl: renyi-a9 has no runs; its comparisons are not tested."]
+    hypotheses, notes = declare_hypotheses(report_settings(None).questions[:1], ["kl", "renyi-a0.5"])
     assert [(h.method, h.reference) for h in hypotheses] == [("renyi-a0.5", "kl")]
     assert "reference ce has no runs" in notes[0]
-    other = FamilySpec("again", "test_acc", ("ce",), None)
-    with pytest.raises(ConfigError, match="belongs to one family"):
-        declare_hypotheses([report_settings(None).families[0], other], ["ce", "kl"])
-    nll = FamilySpec("nll", "test_nll", ("ce",), None)  # the same pair on another metric is another question
-    assert len(declare_hypotheses([report_settings(None).families[0], nll], ["ce", "kl"])[0]) == 2
+    other = Question("again", "test_acc", ("ce",), None)
+    with pytest.raises(ConfigError, match="belongs to one question"):
+        declare_hypotheses([report_settings(None).questions[0], other], ["ce", "kl"])
+    nll = Question("nll", "test_nll", ("ce",), None)  # the same pair on another metric is another question
+    assert len(declare_hypotheses([report_settings(None).questions[0], nll], ["ce", "kl"])[0]) == 2
 
 
 # ------------------------------------------------------------------------------------------ per-image metrics
@@ -93,15 +96,14 @@ def test_image_values_reproduce_the_final_runs_metrics() -> None:
     logits = 2 * torch.randn(N_IMAGES, 4, generator=generator)
     teacher = teacher_logits()
     values = image_values(logits, TARGETS, teacher)
-    expected = classification_metrics(logits, TARGETS) | fidelity_metrics(logits, teacher)
-    names = {"test_acc": "acc", "test_nll": "nll", "test_ece": "ece", "agreement": "agreement",
-             "fidelity_kl": "fidelity_kl"}  # fmt: skip
-    for metric, key in names.items():
-        assert values[metric].value() == pytest.approx(expected[key], rel=1e-5, abs=1e-7), metric
+    expected = evaluate(logits, TARGETS, teacher)
+    assert set(values) == set(expected)
+    for metric, value in expected.items():
+        assert values[metric].value() == pytest.approx(value, rel=1e-5, abs=1e-7), metric
     assert set(image_values(logits, TARGETS)) == {"test_acc", "test_nll", "test_ece"}  # no teacher, no fidelity
     # Doubling every weight changes nothing; weights on the correct images only give accuracy 1 and ECE 1 - conf.
     weights = np.vstack([np.full(N_IMAGES, 2.0), values["test_acc"].columns[:, 0]])
-    assert values["test_acc"].under(weights) == pytest.approx([expected["acc"], 1.0])
+    assert values["test_acc"].under(weights) == pytest.approx([expected["test_acc"], 1.0])
     confidence = torch.softmax(logits, -1).max(-1).values.double().numpy()
     correct = values["test_acc"].columns[:, 0] == 1
     assert values["test_ece"].under(weights)[1] == pytest.approx(1 - confidence[correct].mean(), rel=1e-6)
@@ -218,7 +220,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, R
 
 def _compare(runs: pd.DataFrame, replicates: Replicates) -> pd.DataFrame:
     settings = report_settings(SETTINGS)
-    hypotheses, _ = declare_hypotheses(settings.families[:1], ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2", "js"])
+    hypotheses, _ = declare_hypotheses(settings.questions[:1], ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2", "js"])
     return compare(runs, hypotheses, settings, replicates)[0]
 
 
@@ -274,7 +276,7 @@ def test_runs_pair_by_repeat_and_seed() -> None:
                      {"method": "js", "repeat": repeat, "seed": seed, "test_acc": js}]  # fmt: skip
     runs = pd.DataFrame(rows)
     settings = report_settings({"comparisons": [{"metric": "test_acc", "references": ["kl"]}]})
-    hypotheses, _ = declare_hypotheses(settings.families, ["kl", "js"])
+    hypotheses, _ = declare_hypotheses(settings.questions, ["kl", "js"])
     table, _ = compare(runs, hypotheses, settings, Replicates({}, 2000, 0))
     row = table.iloc[0]
     assert row["n"] == 8 and row["diff"] == pytest.approx(0.002 + 0.0005 * 1.5)  # pairing by seed alone: n = 16
@@ -294,7 +296,7 @@ def test_predictions_that_do_not_match_runs_csv_are_left_out(tmp_path: Path) -> 
     assert any("No teacher logits" in note for note in notes)
     assert set(values[("kl", 0, 0)]) == {"test_acc", "test_nll", "test_ece"}
     settings = report_settings(SETTINGS)
-    hypotheses, _ = declare_hypotheses(settings.families, ["ce", "kl", "js"])
+    hypotheses, _ = declare_hypotheses(settings.questions, ["ce", "kl", "js"])
     table, _ = compare(runs, hypotheses, settings, Replicates(values, 200, 0))
     kinds = table.groupby("metric")["interval"].agg(set)
     assert kinds["agreement"] == kinds["fidelity_kl"] == {SEEDS_ONLY}  # no teacher logits

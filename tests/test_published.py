@@ -25,7 +25,7 @@ def test_the_experiments_pair_adds_its_published_rows_to_the_main_table() -> Non
     empty = pd.DataFrame(columns=["metric", "method", "reference", "verdict"])
     table = main_table(summary, empty, ["ce", "kl"], {}, rows)
     text = table.to_markdown()
-    assert "| Published: KD (Hinton" in text and "| Published: student alone" in text
+    assert "| Published: KL (Hinton)" in text and "| Published: CE (student alone)" in text
     assert "73.33" in text and "72.50" in text
     assert "CRD" in text or "Contrastive Representation Distillation" in text  # the source is named
     assert list(table.data["method"])[-2:] == ["published:ce", "published:kl"]

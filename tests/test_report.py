@@ -2,7 +2,7 @@
 computations, theory-figure data, and a full build (tables, figures, report.md, LaTeX compilation).
 
 The synthetic experiment saves per-image test predictions for every final run, so its comparisons resample
-test images; its runs.csv is computed from those predictions with renyi_kd.metrics, as the final runs do.
+test images; its runs.csv is computed from those predictions with renyi_kd.metrics.evaluate, as the final runs do.
 """
 
 from __future__ import annotations
@@ -21,19 +21,19 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from renyi_kd import paths
-from renyi_kd.training.logits import save_logits
-from renyi_kd.metrics import classification_metrics, fidelity_metrics
-from renyi_kd.training.predictions import save_predictions
+from renyi_kd.layout import Layout, study_id
+from renyi_kd.metrics import evaluate
 from renyi_kd.report import build_report, theory_figures
 from renyi_kd.report.formatting import fmt_sci, latex_escape
-from renyi_kd.report.methods import method_alpha, method_label, method_line_styles, method_palette, sort_methods
+from renyi_kd.report.methods import MethodCatalog, method_line_styles
 from renyi_kd.report.stats import holm_adjust, mean_ci, paired_t_p, summarize
 from renyi_kd.report.theory import (
     divergence_vs_alpha_data,
     gradient_vs_temperature_data,
     temperature_scaling_data,
 )
+from renyi_kd.training.logits import save_logits
+from renyi_kd.training.predictions import save_predictions
 
 SEEDS = [0, 1, 2, 3, 4]
 N_IMAGES, N_CLASSES = 400, 4  # one test image is 0.25 points of accuracy
@@ -55,6 +55,7 @@ SETTINGS = {"equivalence_margin": {"test_acc": MARGIN}}
 T_DF4_975 = 2.7764451051977934  # t quantile, 4 degrees of freedom, 0.975 (tables)
 TEST_INDICES = torch.arange(5000, 5000 + N_IMAGES)
 TARGETS = torch.as_tensor(np.random.default_rng(123).integers(N_CLASSES, size=N_IMAGES))
+SHORTHAND = MethodCatalog(reference="kl")  # what the method names say they are (config shorthand)
 
 
 def image_diffs(method: str) -> list[int]:
@@ -93,23 +94,21 @@ def teacher_logits() -> torch.Tensor:
 def write_run(exp_dir: Path, method: str, repeat: int, seed: int, correct: torch.Tensor, teacher: torch.Tensor) -> dict:
     """Save a final run's predictions and return its runs.csv row (metrics as the final runs compute them)."""
     logits = _logits(correct, seed=1000 * seed + 10 * repeat + METHODS.index(method))
-    save_predictions(paths.predictions_file(exp_dir, paths.study_id(method, repeat), seed), TEST_INDICES, TARGETS,
+    save_predictions(Layout(exp_dir).final(study_id(method, repeat), seed).predictions, TEST_INDICES, TARGETS,
                      logits, data_fingerprint="synthetic-data")  # fmt: skip
-    metrics = classification_metrics(logits, TARGETS)
-    alpha = method_alpha(method)
+    alpha = SHORTHAND.alpha(method)
     return {
         "experiment": exp_dir.name, "method": method, "divergence": None if method == "ce" else "renyi",
         "alpha": np.nan if alpha is None else alpha, "beta": 0.0 if method == "ce" else 0.7,
         "T": np.nan if method == "ce" else 4.0, "scaling": "thesis", "lr": 3e-3, "weight_decay": 5e-4,
-        "repeat": repeat, "seed": seed, "test_acc": metrics["acc"], "test_nll": metrics["nll"],
-        "test_ece": metrics["ece"], **fidelity_metrics(logits, teacher), "epochs": 3, "wall_time_s": 10.0 + seed,
+        "repeat": repeat, "seed": seed, **evaluate(logits, TARGETS, teacher), "epochs": 3, "wall_time_s": 10.0 + seed,
         "student_params": 11_000, "teacher": "resnet_teacher_50", "student": "resnet_student_18",
     }  # fmt: skip
 
 
 def write_teacher(exp_dir: Path) -> torch.Tensor:
     teacher = teacher_logits()
-    save_logits(paths.teacher_dir(exp_dir) / "logits.safetensors", {"test": (TEST_INDICES, teacher)},
+    save_logits(Layout(exp_dir).teacher.logits, {"test": (TEST_INDICES, teacher)},
                 data_fingerprint="synthetic-data", teacher_sha256="0" * 64)  # fmt: skip
     return teacher
 
@@ -138,17 +137,17 @@ def _trials(rng: np.random.Generator, method: str) -> pd.DataFrame:
 
 
 def _write_study(exp_dir: Path, method: str, repeat: int, i: int, rng: np.random.Generator) -> None:
-    study = paths.study_id(method, repeat)
-    paths.tune_dir(exp_dir, study).mkdir(parents=True)
+    files = Layout(exp_dir).study(study_id(method, repeat))
+    files.dir.mkdir(parents=True)
     params = {"lr": 3e-3, "weight_decay": 5e-4}
     if method != "ce":
         params |= {"T": 2.0 + i, "beta": 0.5 + 0.1 * i}
-    best = {"method": method, "divergence": None if method == "ce" else "renyi", "alpha": method_alpha(method),
+    best = {"method": method, "divergence": None if method == "ce" else "renyi", "alpha": SHORTHAND.alpha(method),
             "params": params, "value": 0.9 + 0.01 * i, "best_trial": 0, "n_trials": 12, "n_complete": 9,
             "n_pruned": 2, "n_failed": 1, "epochs_trained": 30, "epochs_budget": 36, "repeat": repeat,
             "objective": {"name": "val_acc", "direction": "maximize"}}  # fmt: skip
-    paths.best_file(exp_dir, study).write_text(json.dumps(best))
-    _trials(rng, method).to_csv(paths.trials_file(exp_dir, study), index=False)
+    files.best.write_text(json.dumps(best))
+    _trials(rng, method).to_csv(files.trials, index=False)
 
 
 def make_experiment(root: Path, *, optional: bool = True, predictions: bool = True) -> Path:
@@ -158,15 +157,15 @@ def make_experiment(root: Path, *, optional: bool = True, predictions: bool = Tr
     (exp_dir / "report").mkdir(parents=True)
     teacher = write_teacher(exp_dir)
     rows = [write_run(exp_dir, m, 0, s, _correct(m, s), teacher) for m in METHODS for s in SEEDS]
-    pd.DataFrame(rows).to_csv(paths.runs_file(exp_dir), index=False)
+    pd.DataFrame(rows).to_csv(Layout(exp_dir).report.runs, index=False)
     if not predictions:
         shutil.rmtree(exp_dir / "final")
-        (paths.teacher_dir(exp_dir) / "logits.safetensors").unlink()
+        Layout(exp_dir).teacher.logits.unlink()
     if not optional:
         return exp_dir
     teacher = {"model": "resnet_teacher_50", "params": 250_000, "test_acc": 0.97, "val_acc": 0.965,
                "epochs": 10, "wall_time_s": 100.0}  # fmt: skip
-    (paths.teacher_dir(exp_dir) / "metrics.json").write_text(json.dumps(teacher))
+    Layout(exp_dir).teacher.metrics.write_text(json.dumps(teacher))
     rng = np.random.default_rng(1)
     for i, method in enumerate(METHODS):
         _write_study(exp_dir, method, 0, i, rng)
@@ -176,7 +175,7 @@ def make_experiment(root: Path, *, optional: bool = True, predictions: bool = Tr
             history = pd.DataFrame({"epoch": epochs, "train_loss": 2.0 / epochs,
                                     "val_acc": final * (1 - 0.5 / epochs) + 0.01 * rng.random(5),
                                     "val_loss": 1.5 / epochs})  # fmt: skip
-            path = paths.history_file(exp_dir, method, seed)
+            path = Layout(exp_dir).final(method, seed).history
             path.parent.mkdir(parents=True, exist_ok=True)
             history.to_csv(path, index=False)
     return exp_dir
@@ -212,10 +211,10 @@ def test_mean_std_ci_match_hand_computation() -> None:
 
 def test_summary_of_the_synthetic_runs(built: tuple[Path, Path]) -> None:
     runs = pd.read_csv(built[0] / "report" / "runs.csv")
-    summary = summarize(runs, ["test_acc"]).set_index("method")
+    summary = summarize(runs, ["test_acc"], catalog=MethodCatalog.from_runs(runs, reference="kl")).set_index("method")
     assert summary.loc["kl", "mean"] == pytest.approx(0.92, abs=1e-6)
     assert summary.loc["kl", "std"] == pytest.approx(0.015811388300841896, rel=1e-5)
-    assert list(summary.index) == sort_methods(METHODS) == ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2", "js"]
+    assert list(summary.index) == SHORTHAND.sort(METHODS) == ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2", "js"]
 
 
 def t_cdf_df4(x: float) -> float:
@@ -261,29 +260,41 @@ def test_degenerate_paired_tests_give_nan() -> None:
 # ------------------------------------------------------------------------------------------ methods and formatting
 
 
+def palette(methods: list[str], reference: str = "kl", extra: tuple[str, ...] = ()) -> dict:
+    return MethodCatalog(methods=methods, reference=reference).palette(extra)
+
+
 def test_method_order_labels_and_palette() -> None:
     shuffled = ["renyi-a2", "renyi-a0.5", "kl", "renyi-a0", "ce", "renyi-ainf", "js"]
-    assert sort_methods(shuffled) == ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2", "renyi-ainf", "js"]
-    assert method_alpha("kl") == 1.0 and method_alpha("renyi-a0") == 0.0 and method_alpha("ce") is None
-    assert method_alpha("renyi-ainf") == math.inf
-    palette = method_palette(shuffled)
-    assert len(set(palette.values())) == len(shuffled)  # one distinct colour per method
-    smaller = method_palette(["kl", "ce", "renyi-a0.5"])
-    assert smaller["ce"] == palette["ce"] and smaller["kl"] == palette["kl"]
-    extended = method_palette(["ce", "kl", "renyi-a0.5"], extra=["renyi-a5"])
+    assert SHORTHAND.sort(shuffled) == ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2", "renyi-ainf", "js"]
+    assert SHORTHAND.alpha("kl") == 1.0 and SHORTHAND.alpha("renyi-a0") == 0.0 and SHORTHAND.alpha("ce") is None
+    assert SHORTHAND.alpha("renyi-ainf") == math.inf
+    everything = palette(shuffled)
+    assert len(set(everything.values())) == len(shuffled)  # one distinct colour per method
+    smaller = palette(["kl", "ce", "renyi-a0.5"])
+    assert smaller["ce"] == everything["ce"] and smaller["kl"] == everything["kl"]
+    extended = palette(["ce", "kl", "renyi-a0.5"], extra=("renyi-a5",))
     assert {k: extended[k] for k in smaller} == smaller and extended["renyi-a5"] not in smaller.values()
-    assert method_label("renyi-a0.5") == "Rényi α=0.5"
-    assert method_label("renyi-a0.5", "latex") == r"R\'enyi $\alpha=0.5$"
+    assert SHORTHAND.label("renyi-a0.5") == "Rényi α=0.5"
+    assert SHORTHAND.label("renyi-a0.5", "latex") == r"R\'enyi $\alpha=0.5$"
+
+
+def test_roles_not_names_choose_order_and_colours() -> None:
+    """The equivalence reference is second (after the students alone) and blue, whatever its name."""
+    by_role = MethodCatalog(methods=["renyi-a2", "kl", "ce"], reference="renyi-a2")
+    assert by_role.sort(["kl", "renyi-a2", "ce"]) == ["ce", "renyi-a2", "kl"]
+    assert by_role.palette()["renyi-a2"] == palette(["ce", "kl"])["kl"]
+    assert by_role.alone(["kl", "renyi-a2", "ce"]) == "ce" and by_role.alone(["kl"]) is None
 
 
 def test_methods_that_share_a_colour_differ_in_line_style() -> None:
     many = ["ce", "kl", *(f"renyi-a{a}" for a in (0, 0.25, 0.5, 2, 3, 4, 5, 6, 7, 8)), "js", "tv"]
-    palette = method_palette(many)
-    styles = method_line_styles(palette)
-    looks = [(palette[m], styles[m]) for m in many]
+    colours = palette(many)
+    styles = method_line_styles(colours)
+    looks = [(colours[m], styles[m]) for m in many]
     assert len(set(looks)) == len(many)  # colour and line style together tell every method apart
-    assert len(set(palette.values())) < len(many)  # although colours repeat beyond 10 methods
-    assert set(method_line_styles(method_palette(many[:10])).values()) == {"-"}  # up to 10: solid lines only
+    assert len(set(colours.values())) < len(many)  # although colours repeat beyond 10 methods
+    assert set(method_line_styles(palette(many[:10])).values()) == {"-"}  # up to 10: solid lines only
 
 
 def test_latex_escape_and_numbers() -> None:
@@ -343,7 +354,7 @@ def test_gradient_vs_temperature_shows_scaling_and_its_limit() -> None:
 
 TABLES = ("main", "hyperparameters", "models", "comparisons")
 FIGURES = (
-    "temperature_scaling", "divergence_vs_alpha", "gradient_vs_temperature", "accuracy_vs_alpha", "forest_vs_kl",
+    "temperature_scaling", "divergence_vs_alpha", "gradient_vs_temperature", "accuracy_vs_alpha", "forest_vs_reference",
     "tuned_vs_alpha", "optuna_landscape", "tuning_budget", "learning_curves",
 )  # fmt: skip
 
@@ -441,7 +452,7 @@ def test_missing_optional_inputs_skip_with_note(tmp_path: Path, caplog: pytest.L
     figures = exp_dir / "report" / "figures"
     for name in ("optuna_landscape", "learning_curves", "tuning_budget"):
         assert not (figures / f"{name}.png").exists() and name in caplog.text
-    assert (figures / "accuracy_vs_alpha.png").exists() and (figures / "forest_vs_kl.png").exists()
+    assert (figures / "accuracy_vs_alpha.png").exists() and (figures / "forest_vs_reference.png").exists()
     text = report.read_text(encoding="utf-8")
     assert "Figures skipped for lack of inputs: learning_curves, tuning_budget, optuna_landscape" in text
     assert "30 of 30 final runs have no saved test predictions" in text
@@ -501,9 +512,9 @@ def test_tables_compile_with_pdflatex(built: tuple[Path, Path], tmp_path: Path) 
 
 def test_a_single_seed_and_a_reference_without_runs_do_not_crash(tmp_path: Path) -> None:
     exp_dir = make_experiment(tmp_path, optional=False)
-    runs = pd.read_csv(paths.runs_file(exp_dir))
+    runs = pd.read_csv(Layout(exp_dir).report.runs)
     runs = runs[(runs["method"] != "ce") & ((runs["method"] != "js") | (runs["seed"] == 0))]
-    runs.to_csv(paths.runs_file(exp_dir), index=False)
+    runs.to_csv(Layout(exp_dir).report.runs, index=False)
     text = build_report(exp_dir, settings=SETTINGS).read_text(encoding="utf-8")
     assert "reference ce has no runs; no comparison against it is tested" in text
     assert "js against kl (test_acc): one paired run; no test, inconclusive." in text

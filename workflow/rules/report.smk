@@ -1,38 +1,31 @@
-# The thesis report: statistics, tables and figures; `snakemake --report report.html` collects them with captions.
+# The thesis report: statistics, tables and figures. `snakemake --report report.html` shows every registered table
+# and figure (renyi_kd.report.artefacts) with its record's caption (workflow/report/{table,figure}.rst read them).
+from renyi_kd.report.artefacts import captions_param
+
+
 rule report:
     input:
         runs=rules.aggregate.output.runs,
         teacher=rules.train_teacher.output.metrics,
         logits=rules.export_logits.output,
-        tuned=[str(paths.best_file(RESULTS, study)) for study in STUDIES] if TUNE else [],
-        trials=[str(paths.trials_file(RESULTS, study)) for study in STUDIES] if TUNE else [],
-        histories=final_outputs("history.csv"),
-        predictions=final_outputs("predictions.safetensors"),
-        published=config["report"]["published"] or [],
+        tuned=[str(LAYOUT.study(study).best) for study in STUDIES] if TUNE else [],
+        trials=[str(LAYOUT.study(study).trials) for study in STUDIES] if TUNE else [],
+        histories=final_outputs("history"),
+        predictions=final_outputs("predictions"),
+        published=EXPERIMENT.report["published"] or [],
     output:
-        document=f"{RESULTS}/report/report.md",
-        # HTML, which snakemake --report shows inline (Markdown it only offers as a download)
-        main_table=report(f"{RESULTS}/report/tables/main.html", caption="../report/main_table.rst", category="Tables"),
-        hyperparameters=report(
-            f"{RESULTS}/report/tables/hyperparameters.html", caption="../report/hyperparameters.rst", category="Tables"
-        ),
-        comparisons_table=report(
-            f"{RESULTS}/report/tables/comparisons.html", caption="../report/comparisons.rst", category="Tables"
-        ),
-        tables=expand(f"{RESULTS}/report/tables/{{table}}.{{ext}}",
-                      table=["main", "hyperparameters", "models", "comparisons"], ext=["tex", "csv", "md"]),
-        models=f"{RESULTS}/report/tables/models.html",
-        tuning_budget=f"{RESULTS}/report/tables/tuning_budget.csv",
-        figures=report(
-            directory(f"{RESULTS}/report/figures"),
-            patterns=["{name}.png"],
-            caption="../report/figures.rst",
-            category="Figures",
-        ),
+        document=LAYOUT.report.document,
+        # Every table as HTML, which snakemake --report shows inline (Markdown it only offers as a download)
+        tables=report(directory(LAYOUT.report.tables), patterns=["{name}.html"], caption="../report/table.rst",
+                      category="Tables"),
+        figures=report(directory(LAYOUT.report.figures), patterns=["{name}.png"], caption="../report/figure.rst",
+                       category="Figures"),
     params:
         config=stage_config("methods", "report"),
         exp_dir=RESULTS,
+        table_captions=captions_param("table", EXPERIMENT),
+        figure_captions=captions_param("figure", EXPERIMENT),
     log:
-        f"{RESULTS}/logs/report.log",
+        LAYOUT.log("report"),
     shell:
         "renyi-kd report --config {params.config:q} --exp-dir {params.exp_dir} > {log} 2>&1"

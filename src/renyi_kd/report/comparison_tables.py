@@ -1,6 +1,6 @@
 """Tables rendered from the comparisons table (``tables/comparisons.csv``, :mod:`renyi_kd.report.inference`).
 
-- ``comparisons``: one table per declared family (one ``table`` float each in ``comparisons.tex``, one after
+- ``comparisons``: one table per declared question (one ``table`` float each in ``comparisons.tex``, one after
   the other in ``comparisons.md``): method, reference, n, difference with its interval, p, Holm-adjusted p,
   Holm-adjusted TOST p and the verdict. Its CSV is the comparisons table itself.
 - the verdict table of ``report.md``: per method, its difference to each reference with interval and verdict.
@@ -13,27 +13,26 @@ from pathlib import Path
 
 import pandas as pd
 
+from renyi_kd.metrics import HEADLINE, METRICS
+from renyi_kd.report.artefacts import table
+from renyi_kd.report.context import ReportContext
 from renyi_kd.report.formatting import Table, fmt_p, html_page, is_missing, label_safe, latex_escape
 from renyi_kd.report.inference import COMPARISON_COLUMNS, EXTRA_COLUMNS, against
-from renyi_kd.report.methods import method_label
-from renyi_kd.report.tables import METRIC_COLUMNS
+from renyi_kd.report.methods import MethodCatalog
 
 __all__ = ["comparison_tables", "fmt_difference", "fmt_margin", "metric_name", "verdict_table", "write_comparisons"]
 
-_NAMES = {"test_acc": "test accuracy", "test_nll": "NLL", "test_ece": "ECE", "agreement": "agreement with the teacher",
-          "fidelity_kl": "KL(teacher‖student)"}  # fmt: skip
-
-
 def metric_name(metric: str) -> str:
-    return _NAMES.get(metric, metric)
+    """The metric's long name (:data:`renyi_kd.metrics.METRICS`), or its name when it has no record."""
+    return METRICS[metric].long_name if metric in METRICS else metric
 
 
 def _scale(metric: str) -> tuple[float, int, str]:
-    """Factor, decimals and unit of a difference: percentage points for fractions, else the metric's units."""
-    column = METRIC_COLUMNS.get(metric)
-    if column is None:
+    """Factor, decimals and unit of a difference: percentage points for percentages, else the metric's units."""
+    if metric not in METRICS:
         return 1.0, 3, ""
-    return column.scale, column.decimals, " pp" if column.scale == 100 else ""
+    record = METRICS[metric]
+    return record.scale, record.decimals, record.difference_unit
 
 
 def fmt_difference(metric: str, diff: float, low: float | None = None, high: float | None = None) -> str:
@@ -50,7 +49,7 @@ def fmt_margin(metric: str, margin: float) -> str:
     return f"±{scale * margin:.{decimals}f}{unit}"
 
 
-def _family_table(name: str, rows: pd.DataFrame, level: float) -> Table:
+def _question_table(name: str, rows: pd.DataFrame, level: float, catalog: MethodCatalog) -> Table:
     metric = rows["metric"].iloc[0]
     numbers = [
         [str(int(row.n)), fmt_difference(metric, row.diff, row.ci_low, row.ci_high), fmt_p(row.p),
@@ -58,22 +57,22 @@ def _family_table(name: str, rows: pd.DataFrame, level: float) -> Table:
         for row in rows.itertuples()
     ]  # fmt: skip
     pairs = list(zip(rows["method"], rows["reference"]))
-    text_rows = [[method_label(m), method_label(r), *cells] for (m, r), cells in zip(pairs, numbers)]
+    text_rows = [[catalog.label(m), catalog.label(r), *cells] for (m, r), cells in zip(pairs, numbers)]
     latex_rows = [
-        [method_label(m, "latex"), method_label(r, "latex"), *map(latex_escape, cells)]
+        [catalog.label(m, "latex"), catalog.label(r, "latex"), *map(latex_escape, cells)]
         for (m, r), cells in zip(pairs, numbers)
     ]
     margins = rows["margin"].dropna()
     margin = f"within {fmt_margin(metric, margins.iloc[0])}" if len(margins) else "not run (no margin for this metric)"
     notes = [
-        f"Family {name}: {metric_name(metric)}, {len(rows)} hypotheses. Difference: method − reference with its "
+        f"Question {name}: {metric_name(metric)}, {len(rows)} hypotheses. Difference: method − reference with its "
         f"{100 * level:g}% bootstrap interval over repeats, seeds and test images; p: paired t-test over the n "
-        "paired runs, Holm-adjusted within the family.",
-        f"TOST equivalence {margin}, Holm-adjusted over the family's equivalence tests.",
+        "paired runs, Holm-adjusted within the question.",
+        f"TOST equivalence {margin}, Holm-adjusted over the question's equivalence tests.",
     ]
     return Table(
         name=f"comparisons-{label_safe(name)}",
-        caption=f"Paired comparisons, family {name} ({metric_name(metric)})",
+        caption=f"Paired comparisons, question {name} ({metric_name(metric)})",
         text_header=["Method", "Reference", "n", "Difference [CI]", "p", "p (Holm)", "TOST p (Holm)", "Verdict"],
         latex_header=["Method", "Reference", "$n$", "Difference [CI]", "$p$", "$p$ (Holm)", "TOST $p$", "Verdict"],
         text_rows=text_rows,
@@ -84,17 +83,20 @@ def _family_table(name: str, rows: pd.DataFrame, level: float) -> Table:
     )
 
 
-def comparison_tables(comparisons: pd.DataFrame, level: float) -> list[Table]:
-    """One :class:`Table` per family, in the order of ``comparisons``."""
-    return [_family_table(str(name), rows, level) for name, rows in comparisons.groupby("family", sort=False)]
+def comparison_tables(comparisons: pd.DataFrame, level: float, catalog: MethodCatalog | None = None) -> list[Table]:
+    """One :class:`Table` per question (column ``family``), in the order of ``comparisons``."""
+    catalog = catalog or MethodCatalog()
+    questions = comparisons.groupby("family", sort=False)
+    return [_question_table(str(name), rows, level, catalog) for name, rows in questions]
 
 
-def write_comparisons(comparisons: pd.DataFrame, out_dir: Path, *, level: float, label_prefix: str) -> list[Path]:
+def write_comparisons(comparisons: pd.DataFrame, out_dir: Path, *, level: float, label_prefix: str,
+                      catalog: MethodCatalog | None = None) -> list[Path]:
     """``comparisons.csv`` (the contract: :data:`COMPARISON_COLUMNS`, then :data:`EXTRA_COLUMNS`), and the
-    per-family tables as ``comparisons.md``, ``comparisons.html`` and ``comparisons.tex`` (labels
-    ``{prefix}comparisons-{family}``)."""
+    per-question tables as ``comparisons.md``, ``comparisons.html`` and ``comparisons.tex`` (labels
+    ``{prefix}comparisons-{question}``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = comparison_tables(comparisons, level)
+    tables = comparison_tables(comparisons, level, catalog)
     paths = [out_dir / f"comparisons.{ext}" for ext in ("csv", "md", "tex", "html")]
     comparisons[[*COMPARISON_COLUMNS, *EXTRA_COLUMNS]].to_csv(paths[0], index=False)
     paths[1].write_text("\n".join(t.to_markdown() for t in tables) or "No comparisons were tested.\n", encoding="utf-8")
@@ -112,10 +114,12 @@ def _verdict_cell(row: dict | None, metric: str) -> str:
 
 
 def verdict_table(
-    comparisons: pd.DataFrame, methods: Sequence[str], references: Sequence[str], metric: str
+    comparisons: pd.DataFrame, methods: Sequence[str], references: Sequence[str], metric: str,
+    catalog: MethodCatalog | None = None,
 ) -> Table | None:
     """Per method, its difference to each reference on ``metric`` with interval and verdict; for ``report.md``
     only (its LaTeX rows are the text rows: it is never written as ``.tex``)."""
+    method_label = (catalog or MethodCatalog()).label
     rows = []
     for method in methods:
         found = [against(comparisons, method, reference, metric) for reference in references]
@@ -126,3 +130,22 @@ def verdict_table(
     header = ["Method"] + [f"vs {method_label(r)}" for r in references]
     return Table(name="verdicts", caption=f"Verdicts on {metric_name(metric)}", text_header=header,
                  latex_header=header, text_rows=rows, latex_rows=rows, data=pd.DataFrame(rows, columns=header))
+
+
+@table("verdicts", section="results", rank=-1, written=False, needs=("comparisons",), caption="Verdicts on the "
+       "headline metric: per method, its difference to each reference with its {level}% interval and the verdict.")
+def _verdicts(report: ReportContext) -> Table | None:
+    references = [r for r in report.headline_references if r in report.methods]
+    return verdict_table(report.comparisons, report.methods, references, HEADLINE, report.catalog)
+
+
+@table("comparisons", section="results", needs=("comparisons",), caption="Every tested hypothesis of the declared "
+       "questions (report.comparisons), each (method, reference) pair once per question: the difference method − "
+       "reference with its {level}% percentile bootstrap interval (tuning repeats, then seeds, then test images "
+       "resampled, one image draw shared by every run), the paired t-test over the paired runs, its Holm adjustment "
+       "within the question, the TOST equivalence test against {reference} (Holm over the question's equivalence "
+       "tests) and the verdict: better, worse, equivalent or inconclusive. Inconclusive is not evidence of no "
+       "difference. Machine-readable: tables/comparisons.csv.")
+def _comparisons(report: ReportContext) -> list[Path]:
+    return write_comparisons(report.comparisons, report.tables, level=report.level, label_prefix=report.label_prefix,
+                             catalog=report.catalog)

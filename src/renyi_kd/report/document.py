@@ -4,6 +4,8 @@ The results section states, per declared reference, every method's verdict on te
 equivalent, inconclusive; :mod:`renyi_kd.report.inference_text`) with its difference and interval, the power
 of the design, the claims on the other metrics, and how the comparisons were made; then the teacher, the
 tuning (with the expected best validation objective against the number of trials), the models and the theory.
+Each section of :data:`renyi_kd.report.artefacts.SECTIONS` shows its registered tables, then its figures with
+their records' captions.
 """
 
 from __future__ import annotations
@@ -13,47 +15,25 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from renyi_kd.layout import ReportFiles
+from renyi_kd.metrics import HEADLINE
+from renyi_kd.report.artefacts import SECTIONS, Artefact, in_section
+from renyi_kd.report.context import ReportContext
 from renyi_kd.report.formatting import Table, is_missing
 
-__all__ = ["FIGURE_CAPTIONS", "teacher_sentence", "write_report"]
+__all__ = ["teacher_sentence", "write_report"]
 
 logger = logging.getLogger(__name__)
 
-FIGURE_CAPTIONS = {
-    "accuracy_vs_alpha": "Test accuracy against the Rényi order α (mean and {level}% bootstrap interval over "
-    "repeats, seeds and test images; α = 0 is the reverse-KL limit, α = 1 is KL). Dashed: KL (Hinton), dotted: "
-    "student alone, with their interval bands. Methods without a Rényi order are in the forest plot.",
-    "forest_vs_kl": "Test accuracy of every method minus KL (Hinton), in percentage points, with its {level}% "
-    "bootstrap interval (repeats, seeds and test images resampled, paired); shaded: the equivalence margin; "
-    "right: the verdict of the declared family.",
-    "tuned_vs_alpha": "Temperature T and soft-term weight β selected by Optuna, against α (one point per study).",
-    "optuna_landscape": "Validation objective of every completed Optuna trial over (α, T); black edge: the trial "
-    "each study chose (trials of one α are spread horizontally).",
-    "tuning_budget": "Expected best validation objective after k trials (Dodge et al. 2019), per method: the best "
-    "of k judged trials drawn without replacement from the study; band: ± one standard deviation.",
-    "learning_curves": "Validation accuracy per epoch of the final runs, mean over runs with a 95% t-CI band.",
-    "temperature_scaling": "Temperature scaling (thesis Figure 1.1): logits 5.4, 0.2, −1.3 for horse, zebra, car "
-    "and their softmax at T = 1 (horse > 0.99) and T = 4.",
-    "divergence_vs_alpha": "D_α(P‖Q) against α for P = softmax(5.4, 0.2, −1.3) and Q = softmax(2, −1, 0.5): "
-    "non-decreasing from D_0 (left marker) to D_∞ (right marker, dashed); KL at α = 1. Coloured markers: the "
-    "orders of the benchmarked methods.",
-    "gradient_vs_temperature": "Mean |∂(s D_α)/∂z| against T for random zero-mean logits (10 classes), by "
-    "autograd through the project's loss. Left, thesis scaling s = T²/α: every α tends to the high-temperature limit "
-    "(1/n)|z − v| (dashed). Right, s = 1: the gradient falls as α/T² (dashed: α|z − v|/(nT²)). At usual "
-    "temperatures (shaded, T = 3–5) a large α is under-weighted: D_α stays bounded by D_∞ while s falls as 1/α "
-    "(the T²/α scaling holds only for T ≫ α|v|, |(1 − α)z|).",
-}
-RESULT_FIGURES = ("forest_vs_kl", "accuracy_vs_alpha", "learning_curves")
-TUNING_FIGURES = ("tuning_budget", "tuned_vs_alpha", "optuna_landscape")
-THEORY_FIGURES = ("temperature_scaling", "divergence_vs_alpha", "gradient_vs_temperature")
+Built = Mapping[tuple[str, str], Any]  # (kind, name) -> what the artefact's build returned
 
 
-def teacher_sentence(teacher: Mapping[str, Any] | None, runs: pd.DataFrame, summary: pd.DataFrame) -> str:
+def teacher_sentence(context: ReportContext) -> str:
     """One sentence on the teacher, and the student trained alone for comparison."""
-    acc = summary[summary["metric"] == "test_acc"].set_index("method")
-    teacher = teacher or {}
+    runs, summary = context.runs, context.summary
+    acc = summary[summary["metric"] == HEADLINE].set_index("method")
+    alone = context.catalog.alone(context.methods)
+    teacher = context.teacher or {}
     name = teacher.get("model") or next(iter(runs["teacher"].dropna()), None)
     parts = []
     if name is None and not teacher:
@@ -70,92 +50,98 @@ def teacher_sentence(teacher: Mapping[str, Any] | None, runs: pd.DataFrame, summ
             if not is_missing(teacher.get("epochs")):
                 text += f" after {int(teacher['epochs'])} epochs"
         parts.append(text + ".")
-    if "ce" in acc.index:
+    if alone in acc.index:
         student = next(iter(runs["student"].dropna()), "the student")
         params = next(iter(runs["student_params"].dropna()), None)
         size = f", {int(params):,} parameters" if params is not None else ""
-        std = acc.loc["ce", "std"]
+        std = acc.loc[alone, "std"]
         spread = "" if is_missing(std) else f" ± {100 * std:.2f}"
-        parts.append(f"The student ({student}{size}) trained alone reaches {100 * acc.loc['ce', 'mean']:.2f}{spread}%.")
+        mean = 100 * acc.loc[alone, "mean"]
+        parts.append(f"The student ({student}{size}) trained alone reaches {mean:.2f}{spread}%.")
     return " ".join(parts)
 
 
-def _figure_block(name: str, paths: Sequence[Path] | None, report_dir: Path, level: float) -> str:
+def _figure_block(artefact: Artefact, paths: Sequence[Path] | None, report_dir: Path, fields: Mapping[str, str]) -> str:
     if not paths:
         return ""
     png = next((p for p in paths if p.suffix == ".png"), paths[0])
     pdf = next((p for p in paths if p.suffix == ".pdf"), None)
     rel = png.relative_to(report_dir).as_posix()
-    caption = FIGURE_CAPTIONS.get(name, name).format(level=f"{100 * level:g}")
+    caption = artefact.caption_for(**fields)
     link = f" ([PDF]({pdf.relative_to(report_dir).as_posix()}))" if pdf else ""
     return f"![{caption}]({rel})\n\n*{caption}*{link}\n"
 
 
 def write_report(
-    path: Path,
-    *,
-    experiment: str,
-    tables: Mapping[str, Table],
-    figures: Mapping[str, Sequence[Path] | None],
-    runs: pd.DataFrame,
-    sections: Mapping[str, Sequence[str]],
-    level: float,
+    files: ReportFiles, context: ReportContext, built: Built, sections: Mapping[str, Sequence[str]]
 ) -> Path:
-    """Write ``report.md`` at ``path`` (figures linked relative to its folder) and return ``path``.
+    """Write ``report.md`` (figures linked relative to its folder) and return its path.
 
+    ``built``: every artefact's build (:data:`renyi_kd.report.artefacts.ARTEFACTS`); each section of
+    :data:`~renyi_kd.report.artefacts.SECTIONS` shows its tables, then its figures, in their records' order.
     ``sections``: the generated paragraphs, keyed ``teacher``, ``results`` (verdicts, power, other metrics),
-    ``method`` (families, how the comparisons are made), ``tuning`` and ``notes``; ``tables`` may hold
-    ``verdicts``, ``main``, ``hyperparameters`` and ``models``.
+    ``method`` (questions, how the comparisons are made), ``tuning`` and ``notes``.
     """
-    report_dir = path.parent
+    path, report_dir, runs = files.document, files.dir, context.runs
+    fields = context.caption_fields()
 
-    def figure_blocks(names: Sequence[str]) -> list[str]:
-        blocks = [_figure_block(name, figures.get(name), report_dir, level) for name in names]
+    def figure_blocks(section: str) -> list[str]:
+        figures = in_section(section, "figure")
+        blocks = [_figure_block(a, built.get(("figure", a.name)), report_dir, fields) for a in figures]
         return [block for block in blocks if block]
 
-    def table(name: str) -> list[str]:
-        return [tables[name].to_markdown()] if name in tables else []
+    def tables(section: str) -> list[str]:
+        shown = [built.get(("table", a.name)) for a in in_section(section, "table")]
+        return [table.to_markdown() for table in shown if isinstance(table, Table)]
 
+    def paragraphs(key: str) -> list[str]:
+        return [p for paragraph in sections.get(key, []) for p in (paragraph, "")]
+
+    comparisons = files.table("comparisons", "md").relative_to(report_dir).as_posix()
+    comparisons_csv = files.table("comparisons", "csv").relative_to(report_dir).as_posix()
     repeats = runs["repeat"].nunique()
     design = f"{runs['seed'].nunique()} seeds" + (f" × {repeats} tuning repeats" if repeats > 1 else "")
     out: list[str] = [
-        f"# Results: {experiment}",
+        f"# Results: {context.experiment}",
         "",
         f"{runs['method'].nunique()} methods, {design} each, {len(runs)} final runs. Numbers are last-epoch test "
         "metrics of the final runs (test data was never used for tuning).",
         "",
-        *[p for paragraph in sections.get("teacher", []) for p in (paragraph, "")],
+        *paragraphs("teacher"),
         "## Main results",
         "",
-        *[p for paragraph in sections.get("results", []) for p in (paragraph, "")],
-        *table("verdicts"),
-        *table("main"),
-        *figure_blocks(RESULT_FIGURES),
+        *paragraphs("results"),
+        *tables("results"),
+        *figure_blocks("results"),
         "### How the comparisons are made",
         "",
-        *[p for paragraph in sections.get("method", []) for p in (paragraph, "")],
-        "All comparisons, every family: [tables/comparisons.md](tables/comparisons.md) "
-        "([CSV](tables/comparisons.csv), one row per tested hypothesis).",
+        *paragraphs("method"),
+        f"All comparisons, every question: [{comparisons}]({comparisons}) "
+        f"([CSV]({comparisons_csv}), one row per tested hypothesis).",
         "",
         "## Tuning",
         "",
-        *[p for paragraph in sections.get("tuning", []) for p in (paragraph, "")],
-        *table("hyperparameters"),
-        *figure_blocks(TUNING_FIGURES),
+        *paragraphs("tuning"),
+        *tables("tuning"),
+        *figure_blocks("tuning"),
         "## Models",
         "",
-        *table("models"),
+        *tables("models"),
+        *figure_blocks("models"),
         "## Theory",
         "",
-        *figure_blocks(THEORY_FIGURES),
+        *tables("theory"),
+        *figure_blocks("theory"),
     ]
-    skipped = [name for name, paths in figures.items() if not paths]
+    figures = [a for section in SECTIONS for a in in_section(section, "figure")]
+    skipped = [a.name for a in figures if not built.get(("figure", a.name))]
     notes = list(sections.get("notes", []))
     if skipped:
         notes.append(f"Figures skipped for lack of inputs: {', '.join(skipped)}.")
     if notes:
         out += ["## Notes", "", *[f"- {note}" for note in notes], ""]
-    out += ["Tables as LaTeX (booktabs), Markdown and CSV in [tables/](tables/).", ""]
+    tables_dir = files.tables.relative_to(report_dir).as_posix()
+    out += [f"Tables as LaTeX (booktabs), Markdown and CSV in [{tables_dir}/]({tables_dir}/).", ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out), encoding="utf-8")
     logger.info("report written to %s", path)

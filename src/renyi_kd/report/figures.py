@@ -1,7 +1,8 @@
-"""Thesis figures (seaborn/matplotlib), each written as ``{name}.pdf`` and ``{name}.png`` (200 dpi).
+"""Thesis figures (seaborn/matplotlib), each written as ``{name}.pdf`` and ``{name}.png`` (200 dpi) and
+registered with its caption as a report artefact (:func:`renyi_kd.report.artefacts.figure`).
 
 Figures are about 3.4 in wide (one thesis column). Colours come only from
-:func:`renyi_kd.report.methods.method_palette`, so a method has one colour in every figure. Accuracies,
+:meth:`renyi_kd.report.methods.MethodCatalog.palette`, so a method has one colour in every figure. Accuracies,
 agreement and ECE are fractions in the inputs and shown in percent.
 
 Theory figures (need no runs): ``temperature_scaling``, ``divergence_vs_alpha``, ``gradient_vs_temperature``.
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
@@ -25,8 +27,10 @@ from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from renyi_kd.report.methods import (alpha_method_name, method_alpha, method_label, method_line_styles,
-                                     method_palette)
+from renyi_kd.metrics import HEADLINE
+from renyi_kd.report.artefacts import figure
+from renyi_kd.report.context import ReportContext
+from renyi_kd.report.methods import MethodCatalog, Palette, method_line_styles
 from renyi_kd.report.stats import mean_ci
 from renyi_kd.report.theory import (
     GRADIENT_ALPHAS,
@@ -51,10 +55,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+matplotlib.use("Agg")  # headless: the report is built by workflow jobs without a display
 
 FIG_WIDTH = 3.4  # inches, one thesis column
 PNG_DPI = 200
-Palette = Mapping[str, tuple[float, float, float]]
 _NEUTRAL = "0.35"
 _RC = {
     "font.size": 7.5,
@@ -122,7 +126,7 @@ def _plain_log_axis(axis: Axis) -> None:
 
 def _colour(palette: Palette, method: str) -> tuple[float, float, float]:
     if method not in palette:
-        raise KeyError(f"method {method!r} has no colour; build the palette with method_palette(methods)")
+        raise KeyError(f"method {method!r} has no colour; build the palette with MethodCatalog(methods=...)")
     return palette[method]
 
 
@@ -199,10 +203,10 @@ def temperature_scaling_figure(out_dir: Path) -> list[Path]:
         return save_figure(fig, out_dir, "temperature_scaling")
 
 
-def divergence_vs_alpha_figure(out_dir: Path, palette: Palette) -> list[Path]:
+def divergence_vs_alpha_figure(out_dir: Path, catalog: MethodCatalog) -> list[Path]:
     """``D_alpha(P || Q)`` against alpha (0.01..100, log x) with the limits alpha = 0 and inf and KL at 1.
 
-    Markers in the method colours show the orders of the methods in ``palette``.
+    Markers in the method colours show the orders of the catalog's methods.
     """
     data = divergence_vs_alpha_data()
     finite = data[(data["alpha"] > 0) & np.isfinite(data["alpha"])]
@@ -218,15 +222,15 @@ def divergence_vs_alpha_figure(out_dir: Path, palette: Palette) -> list[Path]:
         ax.annotate(r"$D_\infty$ = max$_i \log(p_i/q_i)$", (0.012, value[math.inf]), xytext=(0, -9),
                     textcoords="offset points", fontsize=6, color="0.3")  # fmt: skip
         shown = []
-        for method, colour in palette.items():
-            alpha = method_alpha(method)
+        for method, colour in catalog.colours.items():
+            alpha = catalog.alpha(method)
             if alpha is None:
                 continue
             x = axis.position(alpha)
             y = float(
                 np.interp(np.log(alpha), np.log(finite["alpha"]), finite["divergence"])
             ) if 0 < alpha < math.inf else value[alpha]  # fmt: skip
-            ax.plot(x, y, "o", color=colour, ms=5, mec="white", mew=0.6, zorder=3, label=method_label(method, "mpl"))
+            ax.plot(x, y, "o", color=colour, ms=5, mec="white", mew=0.6, zorder=3, label=catalog.label(method, "mpl"))
             shown.append(alpha)
         axis.apply(ax, ticks=sorted({0.0, 0.01, 0.1, 1.0, 10.0, 100.0, math.inf}))
         ax.set_ylabel(r"$D_\alpha(P\,\|\,Q)$ (nats)")
@@ -237,7 +241,7 @@ def divergence_vs_alpha_figure(out_dir: Path, palette: Palette) -> list[Path]:
 
 
 def gradient_vs_temperature_figure(
-    out_dir: Path, palette: Palette, alphas: Sequence[float] = GRADIENT_ALPHAS
+    out_dir: Path, catalog: MethodCatalog, alphas: Sequence[float] = GRADIENT_ALPHAS
 ) -> list[Path]:
     """Mean ``|d(s D_alpha)/dz|`` against T for several alpha: ``s = T^2/alpha`` (left) and ``s = 1`` (right).
 
@@ -245,11 +249,10 @@ def gradient_vs_temperature_figure(
     ``(1/n) mean|z - v|`` with the thesis scaling. The shaded band marks the usual temperatures 3..5.
     """
     data = gradient_vs_temperature_data(alphas)
-    colours = {a: palette.get(alpha_method_name(a)) for a in alphas}
-    missing = [a for a, c in colours.items() if c is None]
-    if missing:
-        extended = method_palette(list(palette), extra=[alpha_method_name(a) for a in missing])
-        colours = {a: extended[alpha_method_name(a)] for a in alphas}
+    # An order no method has takes a colour after the methods' own (named by its order alone).
+    names = {a: catalog.with_alpha(a) or f"alpha={a:g}" for a in alphas}
+    extended = catalog.palette(extra=[name for name in names.values() if name not in catalog.methods])
+    colours = {a: extended[names[a]] for a in alphas}
     with figure_style():
         fig, axes = plt.subplots(1, 2, figsize=(FIG_WIDTH, 1.9), constrained_layout=True)
         titles = {"thesis": r"$s = T^2/\alpha$ (thesis)", "none": r"$s = 1$ (unscaled)"}
@@ -286,16 +289,19 @@ def _metric_summary(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def accuracy_vs_alpha_figure(
-    summary: pd.DataFrame, out_dir: Path, palette: Palette, *, metric: str = "test_acc"
+    summary: pd.DataFrame, out_dir: Path, catalog: MethodCatalog, *, metric: str = HEADLINE
 ) -> list[Path] | None:
-    """Test accuracy (mean and the interval in ``summary``) against alpha, with ``kl`` and ``ce`` reference lines.
+    """Test accuracy (mean and the interval in ``summary``) against alpha, with the reference and the student
+    alone as lines.
 
-    Methods with a Rényi order and ``kl`` (alpha = 1) are points; other methods have no place on this axis (the
-    forest plot shows them). ``kl`` and ``ce`` are also horizontal lines (mean) with a light band (interval).
-    ``renyi-a0`` sits at the marked position "0" left of the log axis.
+    Methods with a Rényi order (KL at alpha = 1) are points; other methods have no place on this axis (the
+    forest plot shows them). The equivalence reference (dashed) and the student alone (dotted) are also
+    horizontal lines (mean) with a light band (interval). Order 0 sits at the marked position "0" left of the
+    log axis.
     """
     acc = _metric_summary(summary, metric)
-    points = [(m, method_alpha(m)) for m in acc.index if method_alpha(m) is not None]
+    palette = catalog.colours
+    points = [(m, catalog.alpha(m)) for m in acc.index if catalog.alpha(m) is not None]
     if not points:
         logger.info("no Rényi or KL runs: figure accuracy_vs_alpha skipped")
         return None
@@ -303,13 +309,13 @@ def accuracy_vs_alpha_figure(
     axis = _AlphaAxis([a for _, a in points])
     with figure_style():
         fig, ax = plt.subplots(figsize=(FIG_WIDTH, 2.2), constrained_layout=True)
-        for ref, style in (("ce", ":"), ("kl", "--")):
+        for ref, style in ((catalog.alone(acc.index), ":"), (catalog.reference, "--")):
             if ref not in acc.index:
                 continue
             row = acc.loc[ref]
             colour = _colour(palette, ref)
             ax.axhline(100 * row["mean"], color=colour, ls=style, lw=1.0, zorder=1,
-                       label=method_label(ref, "mpl"))  # fmt: skip
+                       label=catalog.label(ref, "mpl"))  # fmt: skip
             if np.isfinite(row["ci_low"]):
                 ax.axhspan(100 * row["ci_low"], 100 * row["ci_high"], color=colour, alpha=0.15, lw=0, zorder=0)
         xs = [axis.position(a) for _, a in points]
@@ -392,7 +398,7 @@ def optuna_landscape_figure(trials: pd.DataFrame, out_dir: Path) -> list[Path] |
 
 
 def learning_curves_figure(
-    histories: pd.DataFrame, out_dir: Path, palette: Palette, methods: Sequence[str]
+    histories: pd.DataFrame, out_dir: Path, catalog: MethodCatalog, methods: Sequence[str]
 ) -> list[Path] | None:
     """Validation accuracy per epoch of the final runs: mean over seeds per method with a 95% t-CI band."""
     if histories.empty or "val_acc" not in histories.columns:
@@ -401,6 +407,7 @@ def learning_curves_figure(
     with figure_style():
         legend_rows = -(-len(methods) // 2)  # the legend below the axes, two columns: room for its rows
         fig, ax = plt.subplots(figsize=(FIG_WIDTH, 1.9 + 0.22 * legend_rows), constrained_layout=True)
+        palette = catalog.colours
         styles = method_line_styles(palette)
         for method in methods:
             part = histories[histories["method"] == method]
@@ -412,7 +419,7 @@ def learning_curves_figure(
             )  # fmt: skip
             colour = _colour(palette, method)
             ax.plot(curve["epoch"], 100 * curve["mean"], color=colour, ls=styles[method],
-                    label=method_label(method, "mpl"))
+                    label=catalog.label(method, "mpl"))
             band = curve["ci_low"].notna()
             ax.fill_between(curve.loc[band, "epoch"], 100 * curve.loc[band, "ci_low"],
                             100 * curve.loc[band, "ci_high"], color=colour, alpha=0.15, lw=0)  # fmt: skip
@@ -422,3 +429,54 @@ def learning_curves_figure(
         fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False)
         sns.despine(ax=ax)
         return save_figure(fig, out_dir, "learning_curves")
+
+
+# ---------------------------------------------------------------------------------------- the report's records
+
+
+@figure("temperature_scaling", section="theory", caption="Temperature scaling (thesis Figure 1.1): logits 5.4, 0.2, "
+        "−1.3 for horse, zebra, car and their softmax at T = 1 (horse > 0.99) and T = 4.")
+def _temperature_scaling(report: ReportContext) -> list[Path]:
+    return temperature_scaling_figure(report.figures)
+
+
+@figure("divergence_vs_alpha", section="theory", caption="D_α(P‖Q) against α for P = softmax(5.4, 0.2, −1.3) and "
+        "Q = softmax(2, −1, 0.5): non-decreasing from D_0 (left marker) to D_∞ (right marker, dashed); KL at "
+        "α = 1. Coloured markers: the orders of the benchmarked methods.")
+def _divergence_vs_alpha(report: ReportContext) -> list[Path]:
+    return divergence_vs_alpha_figure(report.figures, report.catalog)
+
+
+@figure("gradient_vs_temperature", section="theory", caption="Mean |∂(s D_α)/∂z| against T for random zero-mean "
+        "logits (10 classes), by autograd through the project's loss. Left, thesis scaling s = T²/α: every α "
+        "tends to the high-temperature limit (1/n)|z − v| (dashed). Right, s = 1: the gradient falls as α/T² "
+        "(dashed: α|z − v|/(nT²)). At usual temperatures (shaded, T = 3–5) a large α is under-weighted: D_α "
+        "stays bounded by D_∞ while s falls as 1/α (the T²/α scaling holds only for T ≫ α|v|, |(1 − α)z|).")
+def _gradient_vs_temperature(report: ReportContext) -> list[Path]:
+    return gradient_vs_temperature_figure(report.figures, report.catalog)
+
+
+@figure("accuracy_vs_alpha", section="results", needs=("summary",), caption="Test accuracy against the Rényi order "
+        "α (mean and {level}% bootstrap interval over repeats, seeds and test images; α = 0 is the reverse-KL limit, "
+        "α = 1 is KL). Dashed: {reference}, dotted: the student alone, with their interval bands. Methods without a "
+        "Rényi order are in the forest plot.")
+def _accuracy_vs_alpha(report: ReportContext) -> list[Path] | None:
+    return accuracy_vs_alpha_figure(report.summary, report.figures, report.catalog)
+
+
+@figure("tuned_vs_alpha", section="tuning", needs=("tuned",), caption="Temperature T and soft-term weight β "
+        "selected by Optuna, against α (one point per study).")
+def _tuned_vs_alpha(report: ReportContext) -> list[Path] | None:
+    return tuned_vs_alpha_figure(report.tuned, report.figures, report.palette)
+
+
+@figure("optuna_landscape", section="tuning", needs=("trials",), caption="Validation objective of every completed "
+        "Optuna trial over (α, T); black edge: the trial each study chose (trials of one α are spread horizontally).")
+def _optuna_landscape(report: ReportContext) -> list[Path] | None:
+    return optuna_landscape_figure(report.trials, report.figures)
+
+
+@figure("learning_curves", section="results", needs=("histories",), caption="Validation accuracy per epoch of the "
+        "final runs, mean over runs with a 95% t-CI band.")
+def _learning_curves(report: ReportContext) -> list[Path] | None:
+    return learning_curves_figure(report.histories, report.figures, report.catalog, report.methods)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from renyi_kd import paths
+from renyi_kd.layout import Layout, study_id
 from renyi_kd.training.logits import StaleCacheError, TeacherLogits
 from renyi_kd.training.predictions import Predictions, load_predictions
 from renyi_kd.report.bootstrap import RunKey
@@ -26,13 +26,12 @@ __all__ = ["load_image_values"]
 
 logger = logging.getLogger(__name__)
 
-_COUNTS = ("test_acc", "agreement")  # fractions of images: must agree to the image
 _RTOL = 1e-3  # runs.csv holds float32 (or mixed-precision) means; the per-image values are float64
 
 
 def _teacher_test_logits(exp_dir: Path, predictions: Predictions, notes: list[str]) -> torch.Tensor | None:
     """Teacher logits in the order of ``predictions.indices``, or None (noted)."""
-    path = paths.teacher_dir(exp_dir) / "logits.safetensors"
+    path = Layout(exp_dir).teacher.logits
     if not path.is_file():
         notes.append(f"No teacher logits at {path}: agreement and fidelity intervals resample seeds only.")
         return None
@@ -44,15 +43,15 @@ def _teacher_test_logits(exp_dir: Path, predictions: Predictions, notes: list[st
         return None
 
 
-def _agrees(metric: str, values: ImageValues, expected: float) -> bool:
-    if metric in _COUNTS:
-        return abs(values.value() - expected) < 0.5 / values.n_images
-    return math.isclose(values.value(), expected, rel_tol=_RTOL, abs_tol=1e-6)
+def _agrees(values: ImageValues, expected: float) -> bool:
+    """Equal up to float32 rounding, and closer than half an image (a fraction of images agrees to the image)."""
+    value = values.value()
+    return math.isclose(value, expected, rel_tol=_RTOL, abs_tol=1e-6) and abs(value - expected) < 0.5 / values.n_images
 
 
 def _mismatches(values: dict[str, ImageValues], row: pd.Series) -> list[str]:
     """The metrics whose per-image values do not reproduce the run's row of runs.csv."""
-    return [m for m, v in values.items() if m in row and pd.notna(row[m]) and not _agrees(m, v, float(row[m]))]
+    return [m for m, v in values.items() if m in row and pd.notna(row[m]) and not _agrees(v, float(row[m]))]
 
 
 def load_image_values(exp_dir: Path, runs: pd.DataFrame) -> tuple[dict[RunKey, dict[str, ImageValues]], list[str]]:
@@ -64,7 +63,7 @@ def load_image_values(exp_dir: Path, runs: pd.DataFrame) -> tuple[dict[RunKey, d
     teacher: torch.Tensor | None = None
     for row in runs.itertuples(index=False):
         key = (str(row.method), int(row.repeat), int(row.seed))
-        path = paths.predictions_file(exp_dir, paths.study_id(key[0], key[1]), key[2])
+        path = Layout(exp_dir).final(study_id(key[0], key[1]), key[2]).predictions
         if not path.is_file():
             missing.append(key)
             continue

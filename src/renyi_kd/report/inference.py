@@ -3,10 +3,10 @@
 For a hypothesis ``method`` against ``reference`` on a metric, the paired units are the ``(repeat, seed)``
 final runs both methods have (a run pairs with the other method's run of the same tuning repeat and seed),
 and ``n`` counts them. ``diff`` is the mean of ``method - reference`` over them, in ``runs.csv`` units;
-``p`` the two-sided paired t-test; ``p_adjusted`` Holm within the family; ``ci_low``/``ci_high`` the
-``1 - significance`` percentile bootstrap interval over repeats, seeds and test images
+``p`` the two-sided paired t-test; ``p_adjusted`` Holm within the question (column ``family``);
+``ci_low``/``ci_high`` the ``1 - significance`` percentile bootstrap interval over repeats, seeds and test images
 (:mod:`renyi_kd.report.bootstrap`). Comparisons that involve the equivalence reference, on a metric with a
-margin ``D``, also get a TOST p-value for ``|diff| < D``, Holm-adjusted over the family's equivalence tests.
+margin ``D``, also get a TOST p-value for ``|diff| < D``, Holm-adjusted over the question's equivalence tests.
 Extra columns after the contract's: ``sd_diff`` (standard deviation of the paired differences), ``p_tost``,
 ``p_tost_adjusted`` and ``interval`` (``seeds+images``, or ``seeds`` where a run has no per-image predictions).
 
@@ -17,8 +17,8 @@ Verdict, with ``a`` the significance level and "good" the metric's better direct
 - ``inconclusive``: anything else: the data show neither a difference nor its absence.
 
 A verdict needs both the seed-level test and the interval, so it holds up against the test sample's noise
-as well as the seeds'. Differences and equivalences are two Holm families per declared family, each with
-family-wise error at most ``a``.
+as well as the seeds'. Differences and equivalences are adjusted separately within each declared question,
+each with a family-wise error rate of at most ``a``.
 """
 
 from __future__ import annotations
@@ -30,10 +30,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from renyi_kd.metrics import METRICS
 from renyi_kd.report.bootstrap import SEEDS_ONLY, Replicates, percentile_interval
-from renyi_kd.report.families import Hypothesis
+from renyi_kd.report.questions import Hypothesis
 from renyi_kd.report.settings import ReportSettings
-from renyi_kd.report.stats import HIGHER_IS_BETTER, holm_adjust, paired_t_p, tost_p
+from renyi_kd.report.stats import holm_adjust, paired_t_p, tost_p
 
 __all__ = [
     "COMPARISON_COLUMNS", "EXTRA_COLUMNS", "VERDICTS", "against", "compare", "method_intervals", "mirror", "verdict",
@@ -113,7 +114,7 @@ def _row(runs: pd.DataFrame, h: Hypothesis, settings: ReportSettings, replicates
         x_values, y_values, kind = x, y, SEEDS_ONLY
     low, high = _interval(replicates, x_values - y_values, units, settings)
     return {
-        "metric": h.metric, "method": h.method, "reference": h.reference, "family": h.family, "n": len(pairs),
+        "metric": h.metric, "method": h.method, "reference": h.reference, "family": h.question, "n": len(pairs),
         "diff": float(np.mean(x - y)), "ci_low": low, "ci_high": high, "p": paired_t_p(x, y),
         "margin": math.nan if margin is None else margin,
         "sd_diff": float(np.std(x - y, ddof=1)) if len(x) > 1 else math.nan,
@@ -130,10 +131,10 @@ def compare(
     for h in hypotheses:
         row = _row(runs, h, settings, replicates)
         if row is None:
-            notes.append(f"{h.method} against {h.reference} ({h.family}): no paired runs; not tested.")
+            notes.append(f"{h.method} against {h.reference} ({h.question}): no paired runs; not tested.")
             continue
         if row["n"] < 2:
-            notes.append(f"{h.method} against {h.reference} ({h.family}): one paired run; no test, inconclusive.")
+            notes.append(f"{h.method} against {h.reference} ({h.question}): one paired run; no test, inconclusive.")
         rows.append(row)
     table = pd.DataFrame(rows, columns=[*COMPARISON_COLUMNS, *EXTRA_COLUMNS])
     for _, index in table.groupby("family", sort=False).groups.items():
@@ -141,7 +142,7 @@ def compare(
         table.loc[index, "p_tost_adjusted"] = holm_adjust(table.loc[index, "p_tost"].to_numpy(dtype=float))
     table["verdict"] = [
         verdict(r.diff, (r.ci_low, r.ci_high), r.p_adjusted, r.p_tost_adjusted, r.margin,
-                higher_is_better=HIGHER_IS_BETTER[r.metric], significance=settings.significance)
+                higher_is_better=METRICS[r.metric].higher_is_better, significance=settings.significance)
         for r in table.itertuples()
     ]  # fmt: skip
     for note in notes:

@@ -1,13 +1,11 @@
-"""Loading the workflow's outputs for the report.
+"""Loading the workflow's outputs for the report, each at its place in :class:`renyi_kd.layout.Layout`;
+a *study* is a method's tuning study or one of its repeats (:func:`renyi_kd.layout.study_id`):
 
-Layout under an experiment folder ``exp_dir = results/{exp}/`` (DESIGN.md section 2, :mod:`renyi_kd.paths`);
-a *study* is a method's tuning study or one of its repeats (``kl``, ``kl/repeat1``):
-
-- ``report/runs.csv``: one row per final run (required); a run is ``(method, repeat, seed)``, and a file
-  without a ``repeat`` column holds repeat 0 only.
-- ``teacher/metrics.json``: the teacher's summary (optional).
-- ``tune/{study}/best.json`` and ``tune/{study}/trials.csv``: the Optuna studies (optional).
-- ``final/{study}/seed{k}/history.csv``: per-epoch curves of the final runs (optional).
+- the runs table (``Layout.report.runs``): one row per final run (required); a run is ``(method, repeat, seed)``,
+  and a file without a ``repeat`` column holds repeat 0 only.
+- the teacher's metrics (``Layout.teacher.metrics``): its summary (optional).
+- each study's best trial and trials (``Layout.study(study).best``, ``.trials``): the Optuna studies (optional).
+- each final run's history (``Layout.final(study, seed).history``): per-epoch curves (optional).
 
 Optional inputs that are missing give ``None`` (or an empty frame) and a logged note, never an exception.
 """
@@ -22,65 +20,52 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from renyi_kd import paths
-from renyi_kd.report.methods import method_alpha
+from renyi_kd.layout import Layout, parse_study, study_id
+from renyi_kd.metrics import HEADLINE, METRICS
+from renyi_kd.report.methods import MethodCatalog
 
 __all__ = [
-    "RUNS_COLUMNS",
     "load_best",
     "load_histories",
     "load_runs",
     "load_teacher",
     "load_trials",
     "objective",
+    "runs_columns",
     "studies",
     "tuned_parameters",
 ]
 
 logger = logging.getLogger(__name__)
 
-RUNS_COLUMNS = (
-    "experiment",
-    "method",
-    "divergence",
-    "alpha",
-    "beta",
-    "T",
-    "scaling",
-    "lr",
-    "weight_decay",
-    "repeat",
-    "seed",
-    "test_acc",
-    "test_nll",
-    "test_ece",
-    "agreement",
-    "fidelity_kl",
-    "epochs",
-    "wall_time_s",
-    "student_params",
-    "teacher",
-    "student",
-)
-_REQUIRED_RUNS_COLUMNS = ("method", "seed", "test_acc")
+# The columns of runs.csv that describe a run; its metrics are those of renyi_kd.metrics.METRICS.
+_RUN_COLUMNS = ("experiment", "method", "divergence", "alpha", "beta", "T", "scaling", "lr", "weight_decay", "repeat",
+                "seed", "epochs", "student_params", "teacher", "student")  # fmt: skip
+_REQUIRED_RUNS_COLUMNS = ("method", "seed")
 RUN_KEY = ["method", "repeat", "seed"]
 
 
+def runs_columns() -> tuple[str, ...]:
+    """Every column the report reads from runs.csv: the run's description and every registered metric."""
+    return (*_RUN_COLUMNS, *METRICS)
+
+
 def load_runs(path: Path) -> pd.DataFrame:
-    """Read ``runs.csv``; check its required columns and that (method, repeat, seed) is unique.
+    """Read ``runs.csv``; check its required columns (method, seed and the headline metric) and that
+    (method, repeat, seed) is unique.
 
     Missing optional columns are added as NaN (``repeat`` as 0), so later steps can rely on every column of
-    :data:`RUNS_COLUMNS` being there.
+    :func:`runs_columns` being there.
     """
     if not path.is_file():
         raise FileNotFoundError(f"runs table not found: {path} (the aggregate rule writes it)")
     runs = pd.read_csv(path)
-    missing = [c for c in _REQUIRED_RUNS_COLUMNS if c not in runs.columns]
+    missing = [c for c in (*_REQUIRED_RUNS_COLUMNS, HEADLINE) if c not in runs.columns]
     if missing:
         raise ValueError(f"{path}: missing required column(s) {missing}; columns are {list(runs.columns)}")
     if runs.empty:
         raise ValueError(f"{path}: no runs")
-    for column in RUNS_COLUMNS:
+    for column in runs_columns():
         if column not in runs.columns:
             logger.info("%s has no column %r; treated as missing", path, column)
             runs[column] = 0 if column == "repeat" else np.nan
@@ -102,29 +87,29 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def load_teacher(exp_dir: Path) -> dict[str, Any] | None:
-    """``teacher/metrics.json`` as a dict, or None (logged) when it is missing."""
-    path = exp_dir / "teacher" / "metrics.json"
+    """The teacher's metrics as a dict, or None (logged) when they are missing."""
+    path = Layout(exp_dir).teacher.metrics
     teacher = _read_json(path)
     if teacher is None:
-        logger.info("no teacher metrics at %s: the models table and teacher sentence use runs.csv only", path)
+        logger.info("no teacher metrics at %s: the models table and teacher sentence use the runs table only", path)
     return teacher
 
 
 def load_best(exp_dir: Path, study: str) -> dict[str, Any] | None:
-    """``tune/{study}/best.json`` as a dict, or None when the study does not exist."""
-    return _read_json(paths.best_file(exp_dir, study))
+    """The study's best trial as a dict, or None when the study does not exist."""
+    return _read_json(Layout(exp_dir).study(study).best)
 
 
 def studies(exp_dir: Path, method: str) -> list[tuple[int, str]]:
-    """``(repeat, study id)`` of every tuning study of ``method`` found under ``tune/``, by repeat."""
-    base = paths.tune_dir(exp_dir, method)
-    if not base.is_dir():
+    """``(repeat, study id)`` of every tuning study of ``method`` found, by repeat."""
+    files = Layout(exp_dir).study(method)
+    if not files.dir.is_dir():
         return []
-    found = [(0, method)] if any((base / name).is_file() for name in ("best.json", "trials.csv")) else []
-    for child in base.iterdir():
+    found = [(0, method)] if any(path.is_file() for path in (files.best, files.trials)) else []
+    for child in files.dir.iterdir():
         study = f"{method}/{child.name}"
-        if child.is_dir() and paths.parse_study(study) != (study, 0):
-            found.append((paths.parse_study(study)[1], study))
+        if child.is_dir() and parse_study(study) != (study, 0):
+            found.append((parse_study(study)[1], study))
     return sorted(found)
 
 
@@ -147,13 +132,13 @@ _TUNED_COLUMNS = [
 ]  # fmt: skip
 
 
-def _tuned_row(method: str, repeat: int, best: dict[str, Any]) -> dict[str, Any]:
+def _tuned_row(method: str, repeat: int, best: dict[str, Any], alpha: float | None) -> dict[str, Any]:
     params = best.get("params") or {}
     counts = ("n_trials", "n_complete", "n_pruned", "n_failed", "epochs_trained", "epochs_budget")
     return {
         "method": method,
         "repeat": repeat,
-        "alpha": method_alpha(method),  # the alpha axis: Rényi in thesis scaling only (report.methods)
+        "alpha": alpha,  # the alpha axis: Rényi in thesis scaling only (report.methods)
         **{key: params.get(key) for key in ("lr", "weight_decay", "T", "beta")},
         "value": best.get("value"),
         "objective": objective(best)[0],
@@ -162,11 +147,11 @@ def _tuned_row(method: str, repeat: int, best: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def tuned_parameters(exp_dir: Path, runs: pd.DataFrame, methods: list[str]) -> pd.DataFrame:
+def tuned_parameters(exp_dir: Path, runs: pd.DataFrame, methods: list[str], catalog: MethodCatalog) -> pd.DataFrame:
     """One row per study (method, repeat): alpha, lr, weight_decay, T, beta and the tuning summary.
 
-    Values come from ``tune/{study}/best.json``; a method without any falls back to the parameters its final
-    runs used (``runs.csv``, one row per repeat), with the tuning columns missing and ``source = "runs"``.
+    Values come from each study's best trial (``best.json``); a method without any falls back to the parameters
+    its final runs used (``runs.csv``, one row per repeat), with the tuning columns missing and ``source = "runs"``.
     Columns: method, repeat, alpha, lr, weight_decay, T, beta, value, objective, n_trials, n_complete,
     n_pruned, n_failed, epochs_trained, epochs_budget, source.
     """
@@ -176,37 +161,39 @@ def tuned_parameters(exp_dir: Path, runs: pd.DataFrame, methods: list[str]) -> p
         found = [(repeat, load_best(exp_dir, study)) for repeat, study in studies(exp_dir, method)]
         found = [(repeat, best) for repeat, best in found if best is not None]
         if found:
-            rows += [_tuned_row(method, repeat, best) for repeat, best in found]
+            rows += [_tuned_row(method, repeat, best, catalog.alpha(method)) for repeat, best in found]
             continue
         method_runs = runs[runs["method"] == method]
         if method_runs.empty:
             continue
         fallback.append(method)
         for repeat, part in method_runs.groupby("repeat"):
-            rows.append({"method": method, "repeat": int(repeat), "alpha": method_alpha(method), "source": "runs",
+            rows.append({"method": method, "repeat": int(repeat), "alpha": catalog.alpha(method), "source": "runs",
                          **{key: _first(part[key]) for key in ("lr", "weight_decay", "T", "beta")}})  # fmt: skip
     if fallback:
-        logger.info("no tune/{study}/best.json for %s: hyperparameters taken from runs.csv", fallback)
+        logger.info("no tuning record for %s: hyperparameters taken from the runs table", fallback)
     frame = pd.DataFrame(rows, columns=_TUNED_COLUMNS)
     numeric = [c for c in _TUNED_COLUMNS if c not in ("method", "objective", "source")]
     frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce")
     # A student alone has no temperature or soft-term weight, whatever the runs table carries.
-    frame.loc[frame["method"] == "ce", ["T", "beta"]] = np.nan
+    frame.loc[frame["method"].map(catalog.student_alone).astype(bool), ["T", "beta"]] = np.nan
     return frame
 
 
-def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
+def load_trials(exp_dir: Path, methods: list[str], catalog: MethodCatalog | None = None) -> pd.DataFrame:
     """The trials each study is judged on (``counts_towards_budget`` in ``tune/{study}/trials.csv``), stacked,
     with ``method``, ``repeat``, ``alpha``, ``objective`` and ``maximize`` columns; empty if none exist.
 
-    Columns ``params_T``/``params_beta`` are NaN for ``ce``. ``alpha`` is the method's place on the alpha axis
-    (:func:`renyi_kd.report.methods.method_alpha`); ``best`` marks the trial the study chose (``best_trial`` in
+    Columns ``params_T``/``params_beta`` are NaN for the student alone. ``alpha`` is the method's place on the
+    alpha axis (:meth:`renyi_kd.report.methods.MethodCatalog.alpha`; default catalog: the names' shorthand);
+    ``best`` marks the trial the study chose (``best_trial`` in
     ``best.json``); ``objective`` and ``maximize`` name the study's objective and its direction.
     """
+    catalog = catalog or MethodCatalog()
     frames = []
     for method in methods:
         for repeat, study in studies(exp_dir, method):
-            path = paths.trials_file(exp_dir, study)
+            path = Layout(exp_dir).study(study).trials
             if not path.is_file():
                 continue
             trials = pd.read_csv(path)
@@ -214,12 +201,12 @@ def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
             best = load_best(exp_dir, study) or {}
             trials.insert(0, "repeat", repeat)
             trials.insert(0, "method", method)
-            trials["alpha"] = method_alpha(method)
+            trials["alpha"] = catalog.alpha(method)
             trials["best"] = trials["number"] == best.get("best_trial")  # the study's choice (with tie-break)
             trials["objective"], trials["maximize"] = objective(best)
             frames.append(trials)
     if not frames:
-        logger.info("no tune/*/trials.csv under %s", exp_dir)
+        logger.info("no trials of any study under %s", exp_dir)
         return pd.DataFrame(columns=["method", "repeat", "alpha", "number", "state", "value", "params_T",
                                      "params_beta", "best", "objective", "maximize"])  # fmt: skip
     trials = pd.concat(frames, ignore_index=True)
@@ -230,11 +217,10 @@ def load_trials(exp_dir: Path, methods: list[str]) -> pd.DataFrame:
 
 
 def load_histories(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
-    """``final/{study}/seed{k}/history.csv`` of every run in ``runs``, stacked with method, repeat and seed;
-    empty if none exist."""
+    """The history of every final run in ``runs``, stacked with method, repeat and seed; empty if none exist."""
     frames = []
     for method, repeat, seed in runs[RUN_KEY].itertuples(index=False):
-        path = paths.history_file(exp_dir, paths.study_id(method, int(repeat)), int(seed))
+        path = Layout(exp_dir).final(study_id(method, int(repeat)), int(seed)).history
         if not path.is_file():
             continue
         history = pd.read_csv(path)
@@ -243,6 +229,6 @@ def load_histories(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
         history.insert(0, "method", method)
         frames.append(history)
     if not frames:
-        logger.info("no final/*/seed*/history.csv under %s", exp_dir)
+        logger.info("no history of any final run under %s", exp_dir)
         return pd.DataFrame(columns=["method", "repeat", "seed", "epoch", "train_loss", "val_acc", "val_loss"])
     return pd.concat(frames, ignore_index=True)

@@ -1,9 +1,9 @@
 """Published results as reference rows of the main table (``report.published``: e.g. docs/published.yaml).
 
-The file lists, per (dataset, teacher, student), the published top-1 test accuracies (%) of the student
-alone (``ce``), of KD (``kl``) and of the teacher, with their source. The entry matching the experiment's
-runs becomes rows "Published: ..." of the main table: numbers from a paper, not runs of this project, so no
-comparison is made against them and their protocol is stated beside them.
+The file lists, per (dataset, teacher, student), the published top-1 test accuracies (%) of the teacher and of
+methods named as this project names them (the student alone, Hinton's KD), with their source. The entry
+matching the experiment's runs becomes rows "Published: ..." of the main table: numbers from a paper, not runs
+of this project, so no comparison is made against them and their protocol is stated beside them.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from renyi_kd.report.methods import MethodCatalog
+
 __all__ = ["PublishedRow", "published_rows"]
 
-# The rows of the published tables and the project's methods they correspond to.
-_ROWS = {"ce": "student alone", "kl": "KD (Hinton, T = 4, CE 0.1 + KD 0.9)"}
+# The keys of an entry that name its pair, its source and the teacher: every other key is a method's row.
+_ENTRY_KEYS = ("dataset", "teacher", "student", "source", "teacher_acc")
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,11 @@ class PublishedRow:
     citation: str
 
 
-def published_rows(path: str | Path | None, runs: pd.DataFrame) -> list[PublishedRow]:
-    """The published rows for the experiment of ``runs`` (its dataset, teacher and student), or none."""
+def published_rows(path: str | Path | None, runs: pd.DataFrame,
+                   catalog: MethodCatalog | None = None) -> list[PublishedRow]:
+    """The published rows for the experiment of ``runs`` (its dataset, teacher and student), or none; each
+    labelled "Published: " and its method's label (``catalog``; default: the name's shorthand)."""
+    catalog = catalog or MethodCatalog()
     if not path:
         return []
     document = yaml.safe_load(Path(path).read_text())
@@ -38,6 +43,6 @@ def published_rows(path: str | Path | None, runs: pd.DataFrame) -> list[Publishe
     for entry in document.get("results", []):
         if (entry["dataset"], entry["teacher"], entry["student"]) == key:
             source = document["sources"][entry["source"]]
-            return [PublishedRow(method, f"Published: {name}", entry[method] / 100, source["citation"])
-                    for method, name in _ROWS.items() if method in entry]
+            return [PublishedRow(method, f"Published: {catalog.label(method)}", entry[method] / 100, source["citation"])
+                    for method in entry if method not in _ENTRY_KEYS]
     return []

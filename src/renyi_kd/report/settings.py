@@ -1,8 +1,9 @@
 """The report's settings: the ``report:`` block of the config, validated, with the schema's defaults filled in.
 
 Every key is documented in ``workflow/schemas/config.schema.yaml`` (``report:``); this module turns the block
-into typed values. ``report_settings(None)`` gives the defaults: per metric one Holm family of every method
-against ``kl`` and against ``ce``, TOST equivalence against ``kl`` with a margin of 1 point of accuracy,
+into typed values. ``report_settings(None)`` gives the defaults: per comparable metric of
+:data:`renyi_kd.metrics.METRICS` one question (Holm's adjustment runs over its tests) of every method against
+``kl`` and against ``ce``, TOST equivalence against ``kl`` with a margin of 1 point of accuracy,
 level 0.05, power 0.8, 2000 bootstrap resamples with seed 0.
 """
 
@@ -16,13 +17,16 @@ from typing import Any
 import jsonschema
 
 from renyi_kd.config import ConfigError, _with_defaults, load_schema
+from renyi_kd.metrics import COMPARABLE
 
-__all__ = ["FamilySpec", "ReportSettings", "report_settings"]
+__all__ = ["Question", "ReportSettings", "report_settings"]
 
 
 @dataclass(frozen=True)
-class FamilySpec:
-    """One declared Holm family: one metric, one question (its methods against its references)."""
+class Question:
+    """One declared question: one metric, its methods against its references; Holm's adjustment runs over its tests.
+
+    ``name`` is the ``family`` column of ``comparisons.csv`` and the ``family`` key of ``report.comparisons``."""
 
     name: str
     metric: str
@@ -32,7 +36,7 @@ class FamilySpec:
 
 @dataclass(frozen=True)
 class ReportSettings:
-    families: tuple[FamilySpec, ...]
+    questions: tuple[Question, ...]
     equivalence_reference: str
     equivalence_margin: Mapping[str, float]  # metric -> margin in the metric's units (runs.csv)
     significance: float
@@ -50,6 +54,16 @@ def _report_schema() -> dict[str, Any]:
     return {"type": "object", "properties": {"report": schema["properties"]["report"]}}
 
 
+def _questions(entry: Mapping[str, Any]) -> list[Question]:
+    """The questions of one ``report.comparisons`` entry: its metric's, or one per comparable metric without one."""
+    methods = entry.get("methods")
+    methods = None if methods is None else tuple(methods)
+    if "metric" in entry:
+        return [Question(entry.get("family") or entry["metric"], entry["metric"], tuple(entry["references"]), methods)]
+    prefix = f"{entry['family']}-" if entry.get("family") else ""
+    return [Question(prefix + metric, metric, tuple(entry["references"]), methods) for metric in COMPARABLE]
+
+
 def report_settings(settings: Mapping[str, Any] | None = None) -> ReportSettings:
     """Validate a ``report:`` block (None: all defaults); raise :class:`ConfigError` naming the key."""
     document = {"report": copy.deepcopy(dict(settings or {}))}
@@ -58,17 +72,15 @@ def report_settings(settings: Mapping[str, Any] | None = None) -> ReportSettings
     if error is not None:
         raise ConfigError(".".join(str(p) for p in error.absolute_path) or "report", error.message)
     block = document["report"]
-    families = []
-    for i, family in enumerate(block["comparisons"]):
-        name = family.get("family") or family["metric"]
-        if name in {f.name for f in families}:
-            raise ConfigError(f"report.comparisons.{i}.family", f"family {name!r} is declared twice; give each a name")
-        methods = family.get("methods")
-        families.append(
-            FamilySpec(name, family["metric"], tuple(family["references"]), None if methods is None else tuple(methods))
-        )
+    questions: list[Question] = []
+    for i, entry in enumerate(block["comparisons"]):
+        for question in _questions(entry):
+            if question.name in {q.name for q in questions}:
+                raise ConfigError(f"report.comparisons.{i}.family",
+                                  f"question {question.name!r} is declared twice; give each a name")
+            questions.append(question)
     return ReportSettings(
-        families=tuple(families),
+        questions=tuple(questions),
         equivalence_reference=block["equivalence_reference"],
         equivalence_margin=dict(block["equivalence_margin"]),
         significance=float(block["significance"]),

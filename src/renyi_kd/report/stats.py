@@ -32,11 +32,10 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import TTestPower
 from statsmodels.stats.weightstats import ttost_paired
 
-from renyi_kd.report.methods import sort_methods
+from renyi_kd.metrics import METRICS
+from renyi_kd.report.methods import MethodCatalog
 
 __all__ = [
-    "HIGHER_IS_BETTER",
-    "METRICS",
     "holm_adjust",
     "mean_ci",
     "minimum_detectable_difference",
@@ -44,17 +43,6 @@ __all__ = [
     "summarize",
     "tost_p",
 ]
-
-METRICS = ("test_acc", "test_nll", "test_ece", "agreement", "fidelity_kl", "wall_time_s")
-HIGHER_IS_BETTER = {
-    "test_acc": True,
-    "test_nll": False,
-    "test_ece": False,
-    "agreement": True,
-    "fidelity_kl": False,
-    "wall_time_s": False,
-}
-
 
 def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> dict[str, float]:
     """n, mean, std (ddof = 1), sem and the t confidence interval of the non-missing values.
@@ -82,11 +70,18 @@ def summarize(
     *,
     methods: Sequence[str] | None = None,
     level: float = 0.95,
+    catalog: MethodCatalog | None = None,
 ) -> pd.DataFrame:
-    """Long table, one row per (method, metric): n, mean, std, sem, ci_low, ci_high (see :func:`mean_ci`)."""
+    """Long table, one row per (method, metric): n, mean, std, sem, ci_low, ci_high (see :func:`mean_ci`).
+
+    ``metrics``: by default every metric of :data:`renyi_kd.metrics.METRICS` that ``runs`` has; ``methods``: by
+    default those of ``runs`` in the report order of ``catalog`` (default: the catalog of ``runs``)."""
     wanted = [m for m in (metrics if metrics is not None else METRICS) if m in runs.columns]
     available = set(runs["method"])
-    chosen = sort_methods(available) if methods is None else [m for m in methods if m in available]
+    if methods is None:
+        chosen = (catalog or MethodCatalog.from_runs(runs)).sort(available)
+    else:
+        chosen = [m for m in methods if m in available]
     rows = []
     for method in chosen:
         method_runs = runs[runs["method"] == method]
@@ -120,7 +115,7 @@ def tost_p(x: np.ndarray, y: np.ndarray, margin: float) -> float:
 
 
 def holm_adjust(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values; NaN entries stay NaN and are not counted in the family."""
+    """Holm step-down adjusted p-values; NaN entries stay NaN and are not counted among the tests."""
     p = np.asarray(pvalues, dtype=float)
     adjusted = np.full_like(p, np.nan)
     valid = ~np.isnan(p)

@@ -2,10 +2,12 @@
 
 Each is a :class:`renyi_kd.report.formatting.Table`, written as ``.tex`` (booktabs), ``.md`` and ``.csv``.
 
-``main``: per method, ``mean ± std`` over its final runs of test accuracy, NLL, ECE, teacher-student agreement
-and ``KL(teacher || student)`` at T = 1. Nothing is emphasised for being the largest or smallest mean; the only
-marks are the verdicts of the declared families (:mod:`renyi_kd.report.inference`): after a value, ``+X``
-better than reference X, ``−X`` worse, ``≈X`` equivalent within the margin; no mark: inconclusive or untested.
+``main``: per method, ``mean ± std`` over its final runs of every per-image metric of
+:data:`renyi_kd.metrics.METRICS` (test accuracy, NLL, ECE, teacher-student agreement, ``KL(teacher || student)``
+at T = 1, ...), in the registry's order, scale and decimals. Nothing is emphasised for being the largest or
+smallest mean; the only marks are the verdicts of the declared questions (:mod:`renyi_kd.report.inference`):
+after a value, ``+X`` better than reference X, ``−X`` worse, ``≈X`` equivalent within the margin; no mark:
+inconclusive or untested.
 References carry the symbols †, ‡, §, ¶ in the order they are first declared.
 """
 
@@ -13,11 +15,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from renyi_kd.metrics import HEADLINE, Metric, per_image_metrics
+from renyi_kd.report.artefacts import table
+from renyi_kd.report.context import ReportContext
 from renyi_kd.report.formatting import (
     DASH_LATEX,
     DASH_TEXT,
@@ -32,12 +36,10 @@ from renyi_kd.report.formatting import (
     latex_escape,
 )
 from renyi_kd.report.inference import against
-from renyi_kd.report.methods import method_label
+from renyi_kd.report.methods import MethodCatalog
 from renyi_kd.report.published import PublishedRow
 
 __all__ = [
-    "MAIN_COLUMNS",
-    "METRIC_COLUMNS",
     "hyperparameters_table",
     "latex_label_prefix",
     "main_table",
@@ -47,27 +49,6 @@ __all__ = [
 
 _SYMBOLS = (("†", r"\dagger"), ("‡", r"\ddagger"), ("§", r"\S"), ("¶", r"\P"))
 _VERDICT_SIGNS = {"better": ("+", "+"), "worse": ("−", "-"), "equivalent": ("≈", r"\approx ")}
-
-
-@dataclass(frozen=True)
-class MetricColumn:
-    """How one metric is shown: header (text and LaTeX), scale factor and decimals."""
-
-    metric: str
-    text: str
-    latex: str
-    scale: float
-    decimals: int
-
-
-MAIN_COLUMNS = (
-    MetricColumn("test_acc", "Accuracy (%)", r"Acc.\ (\%)", 100.0, 2),
-    MetricColumn("test_nll", "NLL", "NLL", 1.0, 3),
-    MetricColumn("test_ece", "ECE (%)", r"ECE (\%)", 100.0, 2),
-    MetricColumn("agreement", "Agreement (%)", r"Agree.\ (\%)", 100.0, 2),
-    MetricColumn("fidelity_kl", "KL(teacher‖student)", r"KL($t\|s$)", 1.0, 3),
-)
-METRIC_COLUMNS = {column.metric: column for column in MAIN_COLUMNS}
 
 
 def latex_label_prefix(experiment: str) -> str:
@@ -100,30 +81,33 @@ def _marks(comparisons: pd.DataFrame, method: str, metric: str, marks: dict[str,
 
 def main_table(
     summary: pd.DataFrame, comparisons: pd.DataFrame, methods: Sequence[str], marks: dict[str, tuple[str, str]],
-    published: Sequence[PublishedRow] = (),
+    published: Sequence[PublishedRow] = (), catalog: MethodCatalog | None = None,
 ) -> Table:
     """Main results: method x metrics as ``mean ± std`` over runs, with the verdict marks of ``marks``' references;
-    then the ``published`` reference rows (accuracy only, no marks)."""
-    columns = [
-        c for c in MAIN_COLUMNS if not summary[(summary["metric"] == c.metric) & summary["mean"].notna()].empty
+    then the ``published`` reference rows (accuracy only, no marks). Labels from ``catalog`` (default: the
+    methods' names as the configuration's shorthand reads them)."""
+    catalog = catalog or MethodCatalog()
+    method_label = catalog.label
+    columns: list[Metric] = [
+        c for c in per_image_metrics() if not summary[(summary["metric"] == c.name) & summary["mean"].notna()].empty
     ]
     methods = [m for m in methods if m in set(summary["method"])]
     text_rows: list[list[str]] = [[method_label(m, "text")] for m in methods]
     latex_rows: list[list[str]] = [[method_label(m, "latex")] for m in methods]
     data = pd.DataFrame({"method": methods})
     for column in columns:
-        stats = summary[summary["metric"] == column.metric].set_index("method").reindex(methods)
+        stats = summary[summary["metric"] == column.name].set_index("method").reindex(methods)
         for i, method in enumerate(methods):
             mean = stats.loc[method, "mean"] * column.scale
             std = stats.loc[method, "std"] * column.scale
-            mark_text, mark_latex = _marks(comparisons, method, column.metric, marks)
+            mark_text, mark_latex = _marks(comparisons, method, column.name, marks)
             text_rows[i].append(fmt_mean_std(mean, std, column.decimals) + mark_text)
             latex_rows[i].append(fmt_mean_std(mean, std, column.decimals, latex=True) + mark_latex)
         for stat in ("n", "mean", "std", "ci_low", "ci_high"):
-            data[f"{column.metric}_{stat}"] = stats[stat].to_numpy()
+            data[f"{column.name}_{stat}"] = stats[stat].to_numpy()
         for reference in marks:
-            found = [against(comparisons, m, reference, column.metric) for m in methods]
-            data[f"{column.metric}_vs_{reference}"] = [row["verdict"] if row else None for row in found]
+            found = [against(comparisons, m, reference, column.name) for m in methods]
+            data[f"{column.name}_vs_{reference}"] = [row["verdict"] if row else None for row in found]
     counts = sorted({int(n) for n in summary["n"] if not is_missing(n) and n > 0})
     runs = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}" if counts else "0"
     legend = ", ".join(f"{symbol} {method_label(ref)}" for ref, (symbol, _) in marks.items())
@@ -133,7 +117,7 @@ def main_table(
         f"≈X equivalent within the margin; no mark: inconclusive or not tested. {legend}.",
     ]
     for row in published:  # accuracy only; every other column and every mark stays empty
-        cells = [fmt_float(100 * row.test_acc, 2) if c.metric == "test_acc" else DASH_TEXT for c in columns]
+        cells = [fmt_float(100 * row.test_acc, 2) if c.name == HEADLINE else DASH_TEXT for c in columns]
         text_rows.append([row.label, *cells])
         latex_rows.append([latex_escape(row.label), *(c.replace(DASH_TEXT, DASH_LATEX) for c in cells)])
         data = pd.concat([data, pd.DataFrame([{"method": f"published:{row.method}", "test_acc_mean": row.test_acc}])],
@@ -175,9 +159,10 @@ _OBJECTIVE_HEADERS = {
 }
 
 
-def hyperparameters_table(tuned: pd.DataFrame, methods: Sequence[str]) -> Table:
+def hyperparameters_table(tuned: pd.DataFrame, methods: Sequence[str], catalog: MethodCatalog | None = None) -> Table:
     """Tuned lr, weight decay, T and beta per study (a Repeat column when there are several), with the best
     validation objective and trial counts."""
+    method_label = (catalog or MethodCatalog()).label
     tuned = tuned[tuned["method"].isin(methods)].copy()
     tuned["order"] = tuned["method"].map({m: i for i, m in enumerate(methods)})
     tuned = tuned.sort_values(["order", "repeat"])
@@ -234,24 +219,26 @@ def _first_value(runs: pd.DataFrame, column: str) -> Any:
     return values.iloc[0] if len(values) else None
 
 
-def models_table(teacher: dict[str, Any] | None, runs: pd.DataFrame, summary: pd.DataFrame) -> Table:
+def models_table(teacher: dict[str, Any] | None, runs: pd.DataFrame, summary: pd.DataFrame,
+                 catalog: MethodCatalog | None = None) -> Table:
     """Teacher and student backbones, parameter counts and test accuracies.
 
-    The student's accuracy is that of the student trained alone (``ce``), mean ± std over seeds.
+    The student's accuracy is that of the student trained alone (the first such method), mean ± std over seeds.
     """
+    alone = (catalog or MethodCatalog()).alone(summary["method"])
     teacher = teacher or {}
     teacher_name = teacher.get("model") or _first_value(runs, "teacher")
     student_name = _first_value(runs, "student")
     student_params = _first_value(runs, "student_params")
-    acc = summary[summary["metric"] == "test_acc"].set_index("method")
-    ce_mean = acc.loc["ce", "mean"] * 100 if "ce" in acc.index else math.nan
-    ce_std = acc.loc["ce", "std"] * 100 if "ce" in acc.index else math.nan
+    acc = summary[summary["metric"] == HEADLINE].set_index("method")
+    alone_mean = acc.loc[alone, "mean"] * 100 if alone in acc.index else math.nan
+    alone_std = acc.loc[alone, "std"] * 100 if alone in acc.index else math.nan
     teacher_acc = teacher.get("test_acc")
     teacher_acc = 100 * float(teacher_acc) if teacher_acc is not None else math.nan
-    student_epochs = _first_value(runs[runs["method"] == "ce"], "epochs")
+    student_epochs = _first_value(runs[runs["method"] == alone], "epochs")
     rows = [
         ("Teacher", teacher_name, teacher.get("params"), teacher_acc, math.nan, teacher.get("epochs")),
-        ("Student", student_name, student_params, ce_mean, ce_std, student_epochs),
+        ("Student", student_name, student_params, alone_mean, alone_std, student_epochs),
     ]
     text_rows, latex_rows = [], []
     for role, name, params, mean, std, epochs in rows:
@@ -289,3 +276,28 @@ def models_table(teacher: dict[str, Any] | None, runs: pd.DataFrame, summary: pd
         notes=notes,
         align="llrrr",
     )
+
+
+@table("main", section="results", needs=("summary", "comparisons"), caption="Main results of experiment "
+       "{experiment}: the test metrics of every method, mean ± standard deviation over the final runs (the same seeds "
+       "for every method). No value is emphasised for being the best mean. Marks are the verdicts of the declared "
+       "questions (report.comparisons): +X better than reference X, −X worse, ≈X equivalent within the margin "
+       "(TOST); no mark: inconclusive. Every method had the same tuning budget.")
+def _main(report: ReportContext) -> Table:
+    return main_table(report.summary, report.comparisons, report.methods, reference_marks(report.references),
+                      report.published, report.catalog)
+
+
+@table("hyperparameters", section="tuning", needs=("tuned",), caption="Hyperparameters chosen by each method's "
+       "Optuna study, one row per tuning repeat when there are several (the same number of trials, epochs, pruner and "
+       "sampler seed for every method), and the best validation objective; the student alone tunes only learning "
+       "rate and weight decay. The expected best objective against the number of trials is in "
+       "tables/tuning_budget.csv and the figure tuning_budget.")
+def _hyperparameters(report: ReportContext) -> Table:
+    return hyperparameters_table(report.tuned, report.methods, report.catalog)
+
+
+@table("models", section="models", needs=("runs", "summary"), caption="Teacher and student backbones, their "
+       "parameter counts and test accuracies (the student trained alone).")
+def _models(report: ReportContext) -> Table:
+    return models_table(report.teacher, report.runs, report.summary, report.catalog)

@@ -21,10 +21,14 @@ import json
 import logging
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln
+
+from renyi_kd.report.artefacts import table
+from renyi_kd.report.context import ReportContext
 
 __all__ = ["BUDGET_COLUMNS", "budget_curve", "expected_best", "ranking_changes", "trial_values", "tuning_budget"]
 
@@ -135,3 +139,12 @@ def ranking_changes(budget: pd.DataFrame, *, maximize: bool = True) -> dict[str,
         "leaders": {int(k): row.idxmax() for k, row in scores.iterrows()},
         "swaps": sorted(swaps, key=lambda swap: swap[2]),
     }
+
+
+@table("tuning_budget", section="tuning", needs=("budget",), caption="Expected best validation objective after k "
+       "trials per method (columns method, k, expected_best, std): the data of the figure tuning_budget.")
+def _tuning_budget_table(report: ReportContext) -> list[Path]:
+    report.tables.mkdir(parents=True, exist_ok=True)
+    path = report.table_file("tuning_budget", "csv")
+    report.budget.to_csv(path, index=False)
+    return [path]

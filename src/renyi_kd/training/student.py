@@ -20,7 +20,7 @@ from renyi_kd.layout import Layout, parse_study
 from renyi_kd.labels import method_labels
 from renyi_kd.training.logits import TeacherLogits
 from renyi_kd.losses import DistillationLoss
-from renyi_kd.metrics import classification_metrics, fidelity_metrics
+from renyi_kd.metrics import evaluate
 from renyi_kd.models.factory import count_parameters, model_for
 from renyi_kd.training.predictions import save_predictions
 from renyi_kd.data.prepare import Prepared, open_prepared
@@ -171,12 +171,11 @@ def _final_run(setup: StudentSetup, layout: Layout, study: str, method: Method, 
         cached_indices, teacher_logits = setup.teacher.split("test")
         if cached_indices.tolist() != list(test_indices):
             raise ValueError("cached teacher test logits are not in the order of the test split; rerun export_logits")
-        test = {f"test_{k}": v for k, v in classification_metrics(logits, targets).items()}
-        fidelity = fidelity_metrics(logits, teacher_logits)
+        scores = evaluate(logits, targets, teacher_logits)
         metrics = {
             "experiment": experiment.name, "method": method.name, "repeat": repeat, "divergence": method.divergence,
             "alpha": method.alpha, "beta": hp.beta if method.uses_teacher else 0.0, "T": hp.T, "scaling": method.scaling,
-            "lr": hp.lr, "weight_decay": hp.weight_decay, "seed": seed, **test, **fidelity,
+            "lr": hp.lr, "weight_decay": hp.weight_decay, "seed": seed, **scores,
             "epochs": len(history), "wall_time_s": training_seconds(history),
             "student_params": count_parameters(model), "teacher": experiment.teacher.model,
             "student": experiment.student.model, "dataset": experiment.data.name, "standardize": method.standardize, "transfer": method.transfer,
@@ -188,7 +187,7 @@ def _final_run(setup: StudentSetup, layout: Layout, study: str, method: Method, 
                          data_fingerprint=setup.prepared.fingerprint)
         pd.DataFrame(history).to_csv(out.history, index=False)
         write_json(out.metrics, metrics)
-        mlflow.log_metrics({k: metrics[k] for k in (*test, *fidelity, "wall_time_s")})
+        mlflow.log_metrics({k: metrics[k] for k in (*scores, "wall_time_s")})
         mlflow.log_artifact(str(out.metrics))
     log.info("%s seed %d: test accuracy %.4f", study, seed, metrics["test_acc"])
     return out.metrics

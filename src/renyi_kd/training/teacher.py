@@ -19,7 +19,7 @@ from renyi_kd.files import digest, read_json, write_json
 from renyi_kd.layout import Layout
 from renyi_kd.training.logits import SPLITS, save_logits
 from renyi_kd.losses import DistillationLoss
-from renyi_kd.metrics import classification_metrics
+from renyi_kd.metrics import evaluate
 from renyi_kd.models.factory import count_parameters, file_sha256, load_weights, model_for, save_weights
 from renyi_kd.data.prepare import Prepared, open_prepared
 from renyi_kd.training.runtime import Runtime, seed_everything
@@ -65,13 +65,11 @@ def train_teacher(experiment: Experiment, layout: Layout, runtime: Runtime, trac
                                             runtime=runtime)
         weights = out.weights
         save_weights(model, weights, {"model": section.model, "data_fingerprint": prepared.fingerprint})
-        test = classification_metrics(test_logits, test_targets)
+        test = evaluate(test_logits, test_targets)
         metrics = {
             "model": section.model,
             "params": count_parameters(model),
-            "test_acc": test["acc"],
-            "test_nll": test["nll"],
-            "test_ece": test["ece"],
+            **test,
             "val_acc": history[-1]["val_acc"],
             "epochs": spec.epochs,
             "wall_time_s": training_seconds(history),
@@ -82,7 +80,7 @@ def train_teacher(experiment: Experiment, layout: Layout, runtime: Runtime, trac
         write_json(out.metrics, metrics)
         import mlflow
 
-        mlflow.log_metrics({f"test_{k}": v for k, v in test.items()})
+        mlflow.log_metrics(test)
         mlflow.log_artifact(str(out.metrics))
     out.checkpoint.unlink(missing_ok=True)
     log.info("teacher %s: test accuracy %.4f", section.model, metrics["test_acc"])

@@ -1,10 +1,11 @@
-"""Declared Holm families and the hypotheses they hold, each hypothesis once.
+"""Declared questions and the hypotheses they hold, each hypothesis once.
 
-A family (``report.comparisons`` in the config) is one metric and one question: its methods (every method
-with runs when not listed) against each of its references. A hypothesis is an unordered pair of methods on
+A question (``report.comparisons`` in the config) is one metric: its methods (every method with runs when not
+listed) against each of its references; Holm's adjustment runs over its tests. A hypothesis is an unordered
+pair of methods on
 one metric; it is written as ``method`` minus ``reference``. A pair of two references is tested a single time,
 against the reference listed later (with ``references: [kl, ce]``: ``kl`` against ``ce``). A pair may belong
-to only one family of a metric: otherwise one question would be answered twice, at two levels.
+to only one question of a metric: otherwise it would be answered twice, at two levels.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from renyi_kd.config import ConfigError
-from renyi_kd.report.settings import FamilySpec
+from renyi_kd.report.settings import Question
 
 __all__ = ["Hypothesis", "declare_hypotheses"]
 
@@ -23,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Hypothesis:
-    family: str
+    question: str
     metric: str
     method: str
     reference: str
@@ -33,14 +34,15 @@ class Hypothesis:
         return frozenset((self.method, self.reference))
 
 
-def _family_hypotheses(spec: FamilySpec, with_runs: Sequence[str], notes: list[str]) -> list[Hypothesis]:
+def _question_hypotheses(spec: Question, with_runs: Sequence[str], notes: list[str]) -> list[Hypothesis]:
     participants = list(with_runs) if spec.methods is None else list(spec.methods)
     for method in (m for m in participants if m not in with_runs):
-        notes.append(f"Family {spec.name}: {method} has no runs; its comparisons are not tested.")
+        notes.append(f"Question {spec.name}: {method} has no runs; its comparisons are not tested.")
     hypotheses = []
     for position, reference in enumerate(spec.references):
         if reference not in with_runs:
-            notes.append(f"Family {spec.name}: reference {reference} has no runs; no comparison against it is tested.")
+            notes.append(f"Question {spec.name}: reference {reference} has no runs; no comparison against it is "
+                         "tested.")
             continue
         for method in participants:
             later_reference = method in spec.references[position + 1 :]
@@ -50,23 +52,23 @@ def _family_hypotheses(spec: FamilySpec, with_runs: Sequence[str], notes: list[s
     return hypotheses
 
 
-def declare_hypotheses(families: Sequence[FamilySpec], with_runs: Sequence[str]) -> tuple[list[Hypothesis], list[str]]:
-    """The hypotheses of every family in declaration order, and notes on those that cannot be tested.
+def declare_hypotheses(questions: Sequence[Question], with_runs: Sequence[str]) -> tuple[list[Hypothesis], list[str]]:
+    """The hypotheses of every question in declaration order, and notes on those that cannot be tested.
 
     ``with_runs``: the methods that have final runs, in report order (it orders the hypotheses). Raises
-    :class:`ConfigError` when two families of one metric share a pair.
+    :class:`ConfigError` when two questions of one metric share a pair.
     """
     notes: list[str] = []
     hypotheses: list[Hypothesis] = []
     owner: dict[tuple[str, frozenset[str]], str] = {}
-    for spec in families:
-        for hypothesis in _family_hypotheses(spec, with_runs, notes):
+    for spec in questions:
+        for hypothesis in _question_hypotheses(spec, with_runs, notes):
             key = (hypothesis.metric, hypothesis.pair)
             if key in owner:
                 raise ConfigError(
                     "report.comparisons",
-                    f"{hypothesis.method} against {hypothesis.reference} on {hypothesis.metric} is in families "
-                    f"{owner[key]!r} and {spec.name!r}; a hypothesis belongs to one family",
+                    f"{hypothesis.method} against {hypothesis.reference} on {hypothesis.metric} is in questions "
+                    f"{owner[key]!r} and {spec.name!r}; a hypothesis belongs to one question",
                 )
             owner[key] = spec.name
             hypotheses.append(hypothesis)
