@@ -268,7 +268,7 @@ def search_points(family: Family) -> list[dict[str, float]]:
                          for end in (param.search.low, param.search.high)]
 
 
-@pytest.mark.parametrize("temperature", [0.5, 1.0, 4.0, 20.0])
+@pytest.mark.parametrize("temperature", [0.5, *INNER_TEMPERATURES, 20.0])
 @pytest.mark.parametrize("scale", [1e3, 1e4])
 @pytest.mark.parametrize("name", FAMILY_NAMES)
 def test_float32_values_and_gradients_are_finite_for_huge_logits(name: str, scale: float, temperature: float) -> None:
