@@ -33,7 +33,7 @@ def make_smoke(workdir: Path, *targets: Path, **popen) -> subprocess.Popen:
     """`make smoke` in ``workdir`` (it writes the synthetic archive there first), outside any MLflow run or make;
     only up to ``targets`` (files under ``workdir``) when given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MAKE"))}
-    args = " ".join(["--quiet", *(str(target.relative_to(workdir)) for target in targets)])
+    args = " ".join([*(str(target.relative_to(workdir)) for target in targets), "--quiet"])  # --quiet takes words
     return subprocess.Popen(["make", "-s", "-C", str(ROOT), "smoke", f"SMOKE_DIR={workdir}", f"SNAKEMAKE_ARGS={args}"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
 
@@ -50,7 +50,7 @@ def layout(workdir: Path) -> Layout:
 def kill_at(run: subprocess.Popen, reached, name: str) -> None:
     """kill -9 the process group of ``run`` once ``reached()``; fail if the run ends first."""
     wait_for(lambda: reached() or run.poll() is not None, timeout=600)
-    assert run.poll() is None, f"the workflow ended before the {name} kill point"
+    assert run.poll() is None, f"the workflow ended before the {name} kill point:\n{run.stdout.read()[-4000:]}"
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
 

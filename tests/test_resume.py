@@ -29,7 +29,7 @@ EXP = "tiny"
 
 def make_run(workdir: Path, target: str, **popen) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MAKE"))}
-    args = f"--directory {workdir} --configfile {workdir / 'config.yaml'} --quiet {target}"
+    args = f"--directory {workdir} --configfile {workdir / 'config.yaml'} {target} --quiet"  # --quiet takes words
     return subprocess.Popen(["make", "-s", "-C", str(ROOT), "run", f"SNAKEMAKE_ARGS={args}"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
 
@@ -66,10 +66,10 @@ def test_a_hard_kill_mid_batch_resumes_to_identical_numbers_without_unlock(finis
 
     run = make_run(workdir, target, start_new_session=True)
     wait_for(lambda: mid_batch() or run.poll() is not None, timeout=600)
+    assert run.poll() is None, f"the workflow ended before a batch was half-way:\n{run.stdout.read()[-4000:]}"
     killed = mid_batch()
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
-    assert killed, f"the workflow ended before a batch was half-way:\n{run.stdout.read()[-4000:]}"
     assert list((workdir / ".snakemake" / "locks").iterdir())  # the kill left Snakemake's lock behind
 
     resumed = make_run(workdir, target)
