@@ -29,7 +29,8 @@ EXP = "tiny"
 
 def make_run(workdir: Path, target: str, **popen) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MAKE"))}
-    args = f"--directory {workdir} --configfile {workdir / 'config.yaml'} {target} --quiet"  # --quiet takes words
+    # the target first: --configfile and --quiet read the words after them as their own
+    args = f"{target} --directory {workdir} --configfile {workdir / 'config.yaml'} --quiet"
     return subprocess.Popen(["make", "-s", "-C", str(ROOT), "run", f"SNAKEMAKE_ARGS={args}"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
 
