@@ -71,7 +71,8 @@ def test_without_cluster_columns_the_seeds_are_the_units(tmp_path: Path) -> None
     code, out = _run(tmp_path, one, "--reference", "kl", "--metric", "test_acc")
     bad = out[out["method"] == "bad"].iloc[0]
     x, y = (one.loc[one["method"] == m, "test_acc"].to_numpy() for m in ("bad", "kl"))
-    assert code == 0 and (bad["clusters"], bad["units"], bad["scope"], bad["interval"]) == (1, 3, "one cluster", "seeds")
+    assert code == 0
+    assert (bad["clusters"], bad["units"], bad["scope"], bad["interval"]) == (1, 3, "one cluster", "seeds")
     assert bad["p"] == pytest.approx(stats.ttest_rel(x, y).pvalue)
 
 

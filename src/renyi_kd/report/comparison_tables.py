@@ -20,7 +20,10 @@ from renyi_kd.report.formatting import Table, fmt_p, html_page, is_missing, labe
 from renyi_kd.report.inference import COMPARISON_COLUMNS, EXTRA_COLUMNS, against
 from renyi_kd.report.methods import MethodCatalog
 
-__all__ = ["comparison_tables", "fmt_difference", "fmt_margin", "metric_name", "verdict_table", "write_comparisons"]
+__all__ = [
+    "cluster_range", "comparison_tables", "fmt_difference", "fmt_margin", "metric_name", "verdict_table",
+    "write_comparisons",
+]  # fmt: skip
 
 def metric_name(metric: str) -> str:
     """The metric's long name (:data:`renyi_kd.metrics.METRICS`), or its name when it has no record."""
@@ -49,12 +52,17 @@ def fmt_margin(metric: str, margin: float) -> str:
     return f"±{scale * margin:.{decimals}f}{unit}"
 
 
+def cluster_range(comparisons: pd.DataFrame) -> str:
+    """The numbers of clusters the rows rest on: ``4``, or ``1 to 4`` when they differ."""
+    clusters = sorted(set(comparisons["clusters"].astype(int)))
+    return " to ".join(map(str, dict.fromkeys([clusters[0], clusters[-1]])))
+
+
 def _units(rows: pd.DataFrame) -> str:
     """The units of replication of a question's rows, in words."""
-    clusters = sorted(set(rows["clusters"].astype(int)))
-    if clusters == [1]:
+    if set(rows["clusters"]) == {1}:
         return "seeds (one cluster: this teacher and this tuning draw)"
-    return f"{' to '.join(map(str, dict.fromkeys([clusters[0], clusters[-1]])))} clusters (teachers × tuning draws)"
+    return f"{cluster_range(rows)} clusters (teachers × tuning draws)"
 
 
 def _question_table(name: str, rows: pd.DataFrame, level: float, catalog: MethodCatalog) -> Table:
@@ -74,8 +82,8 @@ def _question_table(name: str, rows: pd.DataFrame, level: float, catalog: Method
     margin = f"within {fmt_margin(metric, margins.iloc[0])}" if len(margins) else "not run (no margin for this metric)"
     notes = [
         f"Question {name}: {metric_name(metric)}, {len(rows)} hypotheses. Difference: method − reference with its "
-        f"{100 * level:g}% t interval over {_units(rows)}, the test sample's variance included; p: the t-test of "
-        "the same statistic, Holm-adjusted within the question; n: paired runs.",
+        f"{100 * level:g}% t interval over {_units(rows)}, with the test sample's variance where every run has "
+        "per-image values; p: the t-test of the same statistic, Holm-adjusted within the question; n: paired runs.",
         f"TOST equivalence {margin}, Holm-adjusted over the question's equivalence tests.",
     ]
     return Table(

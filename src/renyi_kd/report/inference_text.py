@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from renyi_kd.metrics import HEADLINE
-from renyi_kd.report.comparison_tables import fmt_difference, fmt_margin, metric_name
+from renyi_kd.report.comparison_tables import cluster_range, fmt_difference, fmt_margin, metric_name
 from renyi_kd.report.figures import objective_axis
 from renyi_kd.report.inference import CLUSTER, VERDICTS, against
 from renyi_kd.report.methods import MethodCatalog
@@ -85,15 +85,14 @@ def scope_sentence(comparisons: pd.DataFrame, runs: pd.DataFrame) -> str | None:
     if comparisons.empty:
         return None
     counts = [runs[c].nunique() if c in runs.columns else 1 for c in CLUSTER]
-    clusters = sorted(set(comparisons["clusters"].astype(int)))
     design = " × ".join(f"{k} {name}{'s' if k != 1 else ''}" for k, name in zip(counts, ("teacher", "tuning draw")))
-    if clusters == [1]:
+    if set(comparisons["clusters"]) == {1}:
         return (f"Scope: the runs form one cluster ({design}): every verdict holds for this teacher and this tuning "
                 "draw, not for the methods in general; another teacher or another tuning draw may change it.")
-    said = " to ".join(str(c) for c in dict.fromkeys([clusters[0], clusters[-1]]))
-    text = (f"Scope: each verdict rests on {said} clusters ({design}) as independent replicates, so it is about "
-            "teachers and tuning draws like these, with seeds and test images nested in them.")
-    if clusters[0] == 1:
+    text = (f"Scope: each verdict rests on {cluster_range(comparisons)} clusters ({design}) as independent "
+            "replicates, so it is about teachers and tuning draws like these, with seeds and test images nested in "
+            "them.")
+    if 1 in set(comparisons["clusters"]):
         text += " Comparisons with one cluster in common (column `scope`) hold for that teacher and draw only."
     return text
 
@@ -127,9 +126,9 @@ def verdict_paragraph(
 
 def power_sentence(comparisons: pd.DataFrame, settings: ReportSettings, catalog: MethodCatalog, metric: str = HEADLINE
                    ) -> str | None:
-    """The minimum difference to the equivalence reference detectable with ``settings.power`` (t-test on the median
-    number of units at the pooled standard error, test sample included), next to the observed differences and the
-    intervals' half-width; None when nothing was tested against it."""
+    """The minimum difference to the equivalence reference detectable with ``settings.power`` (a t-test at the
+    pooled standard error, test sample included, on the median degrees of freedom), next to the observed
+    differences and the intervals' half-width; None when nothing was tested against it."""
     reference = settings.equivalence_reference
     involved = (comparisons["method"] == reference) | (comparisons["reference"] == reference)
     rows = comparisons[(comparisons["metric"] == metric) & involved]
@@ -138,10 +137,11 @@ def power_sentence(comparisons: pd.DataFrame, settings: ReportSettings, catalog:
         return None
     question_tests = int(comparisons.loc[comparisons["family"].isin(tested["family"]), "p"].notna().sum())
     level = settings.significance / question_tests
-    units = int(tested["units"].median())
-    # The standard error the tests use, as an SD over the median number of units: it carries the test sample.
-    pooled = math.sqrt(float(np.mean(tested["se"] ** 2))) * math.sqrt(units)
-    detectable = minimum_detectable_difference(pooled, units, level, settings.power)
+    units, df = int(tested["units"].median()), float(tested["df"].median())
+    # A t-test at the pooled standard error on the tests' median degrees of freedom (Welch-Satterthwaite's with
+    # the test sample): as an SD over df + 1 units, which is what the noncentral-t solution takes.
+    se = math.sqrt(float(np.mean(tested["se"] ** 2)))
+    detectable = minimum_detectable_difference(se * math.sqrt(df + 1), df + 1, level, settings.power)
     others = [r.reference if r.method == reference else r.method for r in tested.itertuples()]
     diffs = [against(comparisons, other, reference, metric)["diff"] for other in others]
     half = float(np.median((tested["ci_high"] - tested["ci_low"]) / 2))
@@ -152,7 +152,7 @@ def power_sentence(comparisons: pd.DataFrame, settings: ReportSettings, catalog:
         f"difference must pass level {settings.significance:g}/{question_tests} = {level:.4f}), the test detects a "
         f"difference in {metric_name(metric)} to {ref} of {fmt_difference(metric, detectable).lstrip('+')} with "
         f"{100 * settings.power:g}% power at the observed standard error (pooled "
-        f"{fmt_difference(metric, pooled / math.sqrt(units)).lstrip('+')}, test sample included); the intervals "
+        f"{fmt_difference(metric, se).lstrip('+')}, test sample included, {df:.3g} degrees of freedom); the intervals "
         f"have a median half-width of {fmt_difference(metric, half).lstrip('+')}. The observed differences to {ref} "
         f"range from {fmt_difference(metric, min(diffs))} to {fmt_difference(metric, max(diffs))}."
     )
