@@ -1,8 +1,9 @@
 """Tests of the thesis report: the synthetic experiment every report test builds on, statistics against hand
 computations, theory-figure data, and a full build (tables, figures, report.md, LaTeX compilation).
 
-The synthetic experiment saves per-image test predictions for every final run, so its comparisons resample
-test images; its runs.csv is computed from those predictions with renyi_kd.metrics.evaluate, as the final runs do.
+The synthetic experiment saves per-image test predictions for every final run, so its comparisons carry the
+test sample's variance; its runs.csv is computed from those predictions with renyi_kd.metrics.evaluate, as the
+final runs do.
 """
 
 from __future__ import annotations
