@@ -71,18 +71,23 @@ def cmd_prepare_data(args: argparse.Namespace) -> None:
     prepare_data(_experiment(args).data, Layout(args.exp_dir))
 
 
+def _teacher(experiment: Experiment, args: argparse.Namespace) -> int:
+    """The teacher a job trains or exports: ``--teacher``, else the first of ``teacher.seeds``."""
+    return experiment.teacher.seeds[0] if args.teacher is None else args.teacher
+
+
 def cmd_train_teacher(args: argparse.Namespace) -> None:
     from renyi_kd.training.teacher import train_teacher
 
     experiment, layout = _experiment(args), Layout(args.exp_dir)
-    train_teacher(experiment, layout, _runtime(experiment, args), _uri(experiment, layout))
+    train_teacher(experiment, layout, _runtime(experiment, args), _uri(experiment, layout), _teacher(experiment, args))
 
 
 def cmd_export_logits(args: argparse.Namespace) -> None:
     from renyi_kd.training.teacher import export_logits
 
     experiment = _experiment(args)
-    export_logits(experiment, Layout(args.exp_dir), _runtime(experiment, args))
+    export_logits(experiment, Layout(args.exp_dir), _runtime(experiment, args), _teacher(experiment, args))
 
 
 def cmd_train_student(args: argparse.Namespace) -> None:
@@ -144,18 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", help="the config file (or --config)")
     command("init-tracking", cmd_init_tracking, "create the MLflow store and experiment once, before parallel jobs")
     command("prepare-data", cmd_prepare_data, "stratified splits and transfer subset with the data fingerprint")
-    command("train-teacher", cmd_train_teacher, "train the teacher (resumes from its checkpoint)", threads=True)
-    command("export-logits", cmd_export_logits, "cache teacher logits for train/val/test", threads=True)
+    teachers = [command("train-teacher", cmd_train_teacher, "train a teacher (resumes from its checkpoint)", threads=True),
+                command("export-logits", cmd_export_logits, "cache a teacher's logits for train/val/test", threads=True)]
+    for sub in teachers:
+        sub.add_argument("--teacher", type=int, default=None, help="the teacher's seed (default: the first of teacher.seeds)")
     tune = command("tune", cmd_tune, "a method's Optuna study: open, trials until the budget counts, best.json",
                    threads=True)
     worker = command("tune-worker", cmd_tune_worker, "one of several workers sharing a study (resumes)", threads=True)
     for sub in (tune, worker):
-        sub.add_argument("--study", required=True, help="a method, or METHOD/repeatR for repeat R > 0")
+        sub.add_argument("--study", required=True, help="METHOD/teacherT/repeatR: the method's study in cluster (teacher T, repeat R)")
         sub.add_argument("--workers", type=int, default=1, help="worker jobs sharing the study (workers_per_study)")
     worker.add_argument("--worker", type=int, required=True, help="this worker's slot, 0 .. WORKERS-1")
     student = command("train-student", cmd_train_student, "final runs of one study on some seeds, measured on test",
                       threads=True)
-    student.add_argument("--study", required=True, help="a method, or METHOD/repeatR for repeat R > 0")
+    student.add_argument("--study", required=True, help="METHOD/teacherT/repeatR: the method's study in cluster (teacher T, repeat R)")
     student.add_argument("--seeds", type=int, nargs="+", required=True)
     student.add_argument("--params", type=Path, default=None, help="best.json from tuning (default: config values)")
     agg = command("aggregate", cmd_aggregate, "collect final runs into runs.csv and a table")

@@ -118,7 +118,7 @@ def _context(layout: Layout, config: ReportSettings, methods: list[str] | None) 
     trials = load_trials(exp_dir, present, catalog)
     context = ReportContext(
         figures=layout.report.figures, tables=layout.report.tables, catalog=catalog, settings=config, methods=present,
-        runs=runs, summary=summary, comparisons=comparisons, teacher=load_teacher(exp_dir),
+        runs=runs, summary=summary, comparisons=comparisons, teacher=load_teacher(exp_dir, runs),
         tuned=tuned_parameters(exp_dir, runs, present, catalog), trials=trials, budget=tuning_budget(trials),
         objective=_objective(trials), histories=load_histories(exp_dir, runs),
         published=published_rows(config.published, runs, catalog),

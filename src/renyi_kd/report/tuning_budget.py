@@ -95,7 +95,7 @@ def tuning_budget(trials: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for method, part in trials.groupby("method", sort=False):
         maximize = bool(part["maximize"].iloc[0])
-        values = [trial_values(study, maximize=maximize) for _, study in part.groupby("repeat")]
+        values = [trial_values(study, maximize=maximize) for _, study in part.groupby(["teacher", "repeat"])]
         values = [v for v in values if len(v)]
         if not values:
             logger.info("%s: no judged trial with a value; no tuning-budget curve", method)
