@@ -94,21 +94,22 @@ def teacher_logits() -> torch.Tensor:
 def write_run(exp_dir: Path, method: str, repeat: int, seed: int, correct: torch.Tensor, teacher: torch.Tensor) -> dict:
     """Save a final run's predictions and return its runs.csv row (metrics as the final runs compute them)."""
     logits = _logits(correct, seed=1000 * seed + 10 * repeat + METHODS.index(method))
-    save_predictions(Layout(exp_dir).final(study_id(method, repeat), seed).predictions, TEST_INDICES, TARGETS,
+    save_predictions(Layout(exp_dir).final(study_id(method, 0, repeat), seed).predictions, TEST_INDICES, TARGETS,
                      logits, data_fingerprint="synthetic-data")  # fmt: skip
     alpha = SHORTHAND.alpha(method)
     return {
         "experiment": exp_dir.name, "method": method, "divergence": None if method == "ce" else "renyi",
         "alpha": np.nan if alpha is None else alpha, "beta": 0.0 if method == "ce" else 0.7,
         "T": np.nan if method == "ce" else 4.0, "scaling": "thesis", "lr": 3e-3, "weight_decay": 5e-4,
-        "repeat": repeat, "seed": seed, **evaluate(logits, TARGETS, teacher), "epochs": 3, "wall_time_s": 10.0 + seed,
-        "student_params": 11_000, "teacher": "resnet_teacher_50", "student": "resnet_student_18",
+        "teacher": 0, "repeat": repeat, "seed": seed, **evaluate(logits, TARGETS, teacher), "epochs": 3,
+        "wall_time_s": 10.0 + seed, "student_params": 11_000, "teacher_model": "resnet_teacher_50",
+        "student": "resnet_student_18",
     }  # fmt: skip
 
 
 def write_teacher(exp_dir: Path) -> torch.Tensor:
     teacher = teacher_logits()
-    save_logits(Layout(exp_dir).teacher.logits, {"test": (TEST_INDICES, teacher)},
+    save_logits(Layout(exp_dir).teacher(0).logits, {"test": (TEST_INDICES, teacher)},
                 data_fingerprint="synthetic-data", teacher_sha256="0" * 64)  # fmt: skip
     return teacher
 
@@ -137,7 +138,7 @@ def _trials(rng: np.random.Generator, method: str) -> pd.DataFrame:
 
 
 def _write_study(exp_dir: Path, method: str, repeat: int, i: int, rng: np.random.Generator) -> None:
-    files = Layout(exp_dir).study(study_id(method, repeat))
+    files = Layout(exp_dir).study(study_id(method, 0, repeat))
     files.dir.mkdir(parents=True)
     params = {"lr": 3e-3, "weight_decay": 5e-4}
     if method != "ce":
@@ -160,12 +161,12 @@ def make_experiment(root: Path, *, optional: bool = True, predictions: bool = Tr
     pd.DataFrame(rows).to_csv(Layout(exp_dir).report.runs, index=False)
     if not predictions:
         shutil.rmtree(exp_dir / "final")
-        Layout(exp_dir).teacher.logits.unlink()
+        Layout(exp_dir).teacher(0).logits.unlink()
     if not optional:
         return exp_dir
     teacher = {"model": "resnet_teacher_50", "params": 250_000, "test_acc": 0.97, "val_acc": 0.965,
                "epochs": 10, "wall_time_s": 100.0}  # fmt: skip
-    Layout(exp_dir).teacher.metrics.write_text(json.dumps(teacher))
+    Layout(exp_dir).teacher(0).metrics.write_text(json.dumps(teacher))
     rng = np.random.default_rng(1)
     for i, method in enumerate(METHODS):
         _write_study(exp_dir, method, 0, i, rng)
@@ -175,7 +176,7 @@ def make_experiment(root: Path, *, optional: bool = True, predictions: bool = Tr
             history = pd.DataFrame({"epoch": epochs, "train_loss": 2.0 / epochs,
                                     "val_acc": final * (1 - 0.5 / epochs) + 0.01 * rng.random(5),
                                     "val_loss": 1.5 / epochs})  # fmt: skip
-            path = Layout(exp_dir).final(method, seed).history
+            path = Layout(exp_dir).final(study_id(method, 0), seed).history
             path.parent.mkdir(parents=True, exist_ok=True)
             history.to_csv(path, index=False)
     return exp_dir
