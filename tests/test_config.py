@@ -29,6 +29,10 @@ def test_default_config_is_valid_and_gets_defaults() -> None:
     assert config["data"]["num_workers"] == 0
     assert config["teacher"]["model_kwargs"] == {}
     assert config["teacher"]["seeds"] == [0]  # one teacher unless teacher.seeds lists more
+    assert validate_config(changed("teacher/seeds", [2, 0]))["teacher"]["seeds"] == [2, 0]
+    without = copy.deepcopy(DEFAULT)
+    del without["teacher"]["seeds"]
+    assert validate_config(without)["teacher"]["seeds"] == [0]  # the default: one teacher, seed 0
     assert config["runtime"]["device"] == "auto"
     assert DEFAULT.get("runtime", {}).get("amp") is None  # the input is not modified
 

@@ -1,6 +1,6 @@
 """The report of one experiment: inference, then every registered figure and table, then ``report.md``.
 
-Reads the experiment's results through :class:`renyi_kd.layout.Layout` (runs.csv, the teacher's metrics and test
+Reads the experiment's results through :class:`renyi_kd.layout.Layout` (runs.csv, every teacher's metrics and test
 logits, the studies' best.json and trials.csv, the final runs' histories and test predictions) and writes under
 its ``report/`` folder ``report.md``, ``tables/`` and ``figures/``: one file set per record of
 :data:`renyi_kd.report.artefacts.ARTEFACTS`. ``tables/comparisons.csv`` is the machine-readable contract: one row
