@@ -29,7 +29,8 @@ def test_study_ids_round_trip_with_teacher_and_repeat() -> None:
         assert not re.fullmatch(study_pattern(["kl"]), bad)
     with pytest.raises(ValueError):
         study_id("kl", -1)
-    assert study_ids(["ce", "kl"], [0, 5], 2) == [study_id(m, t, r) for m in ("ce", "kl") for t in (0, 5) for r in (0, 1)]
+    expected = [study_id(m, t, r) for m in ("ce", "kl") for t in (0, 5) for r in (0, 1)]
+    assert study_ids(["ce", "kl"], [0, 5], 2) == expected
 
 
 def test_every_path_of_a_cluster_comes_from_the_layout(tmp_path: Path) -> None:
@@ -37,7 +38,7 @@ def test_every_path_of_a_cluster_comes_from_the_layout(tmp_path: Path) -> None:
     assert layout.teacher(1).logits == tmp_path / "teacher" / "seed1" / "logits.safetensors"
     study = study_id("kl", 1, 2)
     assert layout.study(study).best == tmp_path / "tune" / "kl" / "teacher1" / "repeat2" / "best.json"
-    assert layout.final(study, 3).metrics == tmp_path / "final" / "kl" / "teacher1" / "repeat2" / "seed3" / "metrics.json"
+    assert layout.final(study, 3).metrics == tmp_path / "final" / study / "seed3" / "metrics.json"
     for found in (study, study_id("kl", 0, 0), study_id("kl-x", 0, 0)):
         layout.study(found).dir.mkdir(parents=True)
     (tmp_path / "tune" / "kl" / "workers").mkdir()  # not a study

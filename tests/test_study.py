@@ -171,7 +171,8 @@ def layout(tmp_path: Path) -> Layout:
     layout = Layout(tmp_path)
     for teacher in (0, 1):
         layout.teacher(teacher).dir.mkdir(parents=True)
-        layout.teacher(teacher).metrics.write_text(json.dumps({"weights_sha256": f"w{teacher}", "data_fingerprint": "d"}))
+        metrics = {"weights_sha256": f"w{teacher}", "data_fingerprint": "d"}
+        layout.teacher(teacher).metrics.write_text(json.dumps(metrics))
     return layout
 
 

@@ -34,6 +34,9 @@ def _config(value: str) -> dict[str, Any]:
     return load_config(value)
 
 
+STUDY_HELP = "METHOD/teacherT/repeatR: the method's study in the cluster of teacher seed T and tuning repeat R"
+
+
 def _experiment(args: argparse.Namespace) -> Experiment:
     return Experiment.from_config(_config(args.config))
 
@@ -149,20 +152,23 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", help="the config file (or --config)")
     command("init-tracking", cmd_init_tracking, "create the MLflow store and experiment once, before parallel jobs")
     command("prepare-data", cmd_prepare_data, "stratified splits and transfer subset with the data fingerprint")
-    teachers = [command("train-teacher", cmd_train_teacher, "train a teacher (resumes from its checkpoint)", threads=True),
-                command("export-logits", cmd_export_logits, "cache a teacher's logits for train/val/test", threads=True)]
+    teachers = [command("train-teacher", cmd_train_teacher, "train a teacher (resumes from its checkpoint)",
+                        threads=True),
+                command("export-logits", cmd_export_logits, "cache a teacher's logits for train/val/test",
+                        threads=True)]
     for sub in teachers:
-        sub.add_argument("--teacher", type=int, default=None, help="the teacher's seed (default: the first of teacher.seeds)")
+        sub.add_argument("--teacher", type=int, default=None,
+                         help="the teacher's seed (default: the first of teacher.seeds)")
     tune = command("tune", cmd_tune, "a method's Optuna study: open, trials until the budget counts, best.json",
                    threads=True)
     worker = command("tune-worker", cmd_tune_worker, "one of several workers sharing a study (resumes)", threads=True)
     for sub in (tune, worker):
-        sub.add_argument("--study", required=True, help="METHOD/teacherT/repeatR: the method's study in cluster (teacher T, repeat R)")
+        sub.add_argument("--study", required=True, help=STUDY_HELP)
         sub.add_argument("--workers", type=int, default=1, help="worker jobs sharing the study (workers_per_study)")
     worker.add_argument("--worker", type=int, required=True, help="this worker's slot, 0 .. WORKERS-1")
     student = command("train-student", cmd_train_student, "final runs of one study on some seeds, measured on test",
                       threads=True)
-    student.add_argument("--study", required=True, help="METHOD/teacherT/repeatR: the method's study in cluster (teacher T, repeat R)")
+    student.add_argument("--study", required=True, help=STUDY_HELP)
     student.add_argument("--seeds", type=int, nargs="+", required=True)
     student.add_argument("--params", type=Path, default=None, help="best.json from tuning (default: config values)")
     agg = command("aggregate", cmd_aggregate, "collect final runs into runs.csv and a table")

@@ -59,7 +59,8 @@ def parse_study(study: str) -> Study:
 
 def study_ids(methods: list[str], teachers: list[int] | tuple[int, ...], repeats: int) -> list[str]:
     """Every study of an experiment, method by method, then cluster by cluster (teacher, then repeat)."""
-    return [study_id(method, teacher, repeat) for method in methods for teacher in teachers for repeat in range(repeats)]
+    return [study_id(method, teacher, repeat)
+            for method in methods for teacher in teachers for repeat in range(repeats)]
 
 
 def study_pattern(methods: list[str]) -> str:

@@ -1,6 +1,6 @@
-# Final runs: every study's chosen hyperparameters retrained on the same seeds, so runs pair up within clusters; the test split
-# is read here and nowhere before. One job trains final.seeds_per_job seeds of one study in one process (one
-# rule per batch of seeds); each seed keeps its own outputs, checkpoint and MLflow run.
+# Final runs: every study's chosen hyperparameters retrained on the same seeds, so runs pair up within clusters; the
+# test split is read here and nowhere before. One job trains final.seeds_per_job seeds of one study in one process
+# (one rule per batch of seeds); each seed keeps its own outputs, checkpoint and MLflow run.
 for batch in seed_batches():
 
     rule:

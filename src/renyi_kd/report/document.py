@@ -109,7 +109,8 @@ def write_report(
     comparisons = files.table("comparisons", "md").relative_to(report_dir).as_posix()
     comparisons_csv = files.table("comparisons", "csv").relative_to(report_dir).as_posix()
     clusters = len(runs[["teacher", "repeat"]].drop_duplicates())
-    design = f"{runs['seed'].nunique()} seeds" + (f" × {clusters} clusters (teacher, tuning repeat)" if clusters > 1 else "")
+    design = f"{runs['seed'].nunique()} seeds" + (
+        f" × {clusters} clusters (teacher, tuning repeat)" if clusters > 1 else "")
     out: list[str] = [
         f"# Results: {context.experiment}",
         "",

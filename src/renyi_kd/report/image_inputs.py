@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 _RTOL = 1e-3  # runs.csv holds float32 (or mixed-precision) means; the per-image values are float64
 
 
-def _teacher_test_logits(exp_dir: Path, teacher: int, predictions: Predictions, notes: list[str]) -> torch.Tensor | None:
+def _teacher_test_logits(exp_dir: Path, teacher: int, predictions: Predictions,
+                         notes: list[str]) -> torch.Tensor | None:
     """The logits of teacher ``teacher`` in the order of ``predictions.indices``, or None (noted)."""
     path = Layout(exp_dir).teacher(teacher).logits
     if not path.is_file():

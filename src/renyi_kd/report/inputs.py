@@ -137,8 +137,8 @@ def _first(values: pd.Series) -> float:
 
 
 _TUNED_COLUMNS = [
-    "method", "teacher", "repeat", "alpha", "lr", "weight_decay", "T", "beta", "value", "objective", "n_trials", "n_complete",
-    "n_pruned", "n_failed", "epochs_trained", "epochs_budget", "source",
+    "method", "teacher", "repeat", "alpha", "lr", "weight_decay", "T", "beta", "value", "objective", "n_trials",
+    "n_complete", "n_pruned", "n_failed", "epochs_trained", "epochs_budget", "source",
 ]  # fmt: skip
 
 
@@ -172,15 +172,15 @@ def tuned_parameters(exp_dir: Path, runs: pd.DataFrame, methods: list[str], cata
         found = [(teacher, repeat, best) for teacher, repeat, study in studies(exp_dir, method)
                  if (best := load_best(exp_dir, study)) is not None]
         if found:
-            rows += [_tuned_row(method, teacher, repeat, best, catalog.alpha(method)) for teacher, repeat, best in found]
+            rows += [_tuned_row(method, t, r, best, catalog.alpha(method)) for t, r, best in found]
             continue
         method_runs = runs[runs["method"] == method]
         if method_runs.empty:
             continue
         fallback.append(method)
         for (teacher, repeat), part in method_runs.groupby(CLUSTER):
-            rows.append({"method": method, "teacher": int(teacher), "repeat": int(repeat), "alpha": catalog.alpha(method),
-                         "source": "runs",
+            rows.append({"method": method, "teacher": int(teacher), "repeat": int(repeat),
+                         "alpha": catalog.alpha(method), "source": "runs",
                          **{key: _first(part[key]) for key in ("lr", "weight_decay", "T", "beta")}})  # fmt: skip
     if fallback:
         logger.info("no tuning record for %s: hyperparameters taken from the runs table", fallback)
@@ -245,5 +245,6 @@ def load_histories(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
         frames.append(history)
     if not frames:
         logger.info("no history of any final run under %s", exp_dir)
-        return pd.DataFrame(columns=["method", "teacher", "repeat", "seed", "epoch", "train_loss", "val_acc", "val_loss"])
+        return pd.DataFrame(columns=["method", "teacher", "repeat", "seed", "epoch", "train_loss", "val_acc",
+                                     "val_loss"])
     return pd.concat(frames, ignore_index=True)

@@ -348,7 +348,8 @@ def summarize(experiment: Experiment, study_id: str, study: optuna.Study) -> dic
     best = choose(complete, tuning.objective)
     goal = OBJECTIVES[tuning.objective]
     return {
-        "method": method.name, "teacher": teacher, "repeat": repeat, "divergence": method.divergence, "alpha": method.alpha,
+        "method": method.name, "teacher": teacher, "repeat": repeat, "divergence": method.divergence,
+        "alpha": method.alpha,
         "params": best.params, "value": best.value, "best_trial": best.number,
         "n_trials": n_trials, "n_complete": len(complete),
         "n_pruned": sum(t.state == TrialState.PRUNED for t in counted),
