@@ -33,7 +33,7 @@ define apt_install
   || echo "$(2) could not be installed (needs root and apt): $(3)"
 endef
 
-.PHONY: setup tex browser datasets run test lint bench ui dashboard report clean-results test-slurm smoke gpu-check
+.PHONY: setup tex browser run test test-all lint bench ui dashboard report clean-results test-slurm smoke gpu-check
 
 setup: $(STAMP)
 
@@ -64,7 +64,13 @@ run: setup datasets
 	  printf '\nMain table: %s\nReport:     %s\nRuns:       make ui%s\nStudies:    make dashboard%s\nHTML:       make report%s\n' \
 	  "results/$$e/report/tables/main.md" "results/$$e/report/report.md" "$$o" "$$o" "$$o"
 
+# Every test but the exhaustive ones (the inner points of grids whose outer points are tested; the `exhaustive`
+# marker in pyproject.toml), with pdflatex, Chromium and Fashion-MNIST installed first where root and apt allow.
 test: setup tex browser datasets
+	$(BIN)/python -m pytest -m "not exhaustive"
+
+# Every test, the exhaustive ones included.
+test-all: setup tex browser datasets
 	$(BIN)/python -m pytest
 
 # snakemake --lint; fails on a finding that the README's "Lint" section does not answer.

@@ -11,5 +11,6 @@ from tiny_workflow import run_tiny_workflow
 
 @pytest.fixture(scope="session")
 def finished_workflow(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The working directory of one finished tiny workflow run, for every test that reads its results."""
+    """The working directory of one finished tiny workflow run, for every test that reads its results (a test that
+    reruns part of it works on a copy: tiny_workflow.copy_workflow)."""
     return run_tiny_workflow(tmp_path_factory.mktemp("workflow"))

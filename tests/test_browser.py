@@ -16,7 +16,7 @@ from browser import MISSING, chromium, free_ports, page_text, start_server, stop
 from tiny_config import METHODS, ROOT, SEEDS
 from tiny_workflow import snakemake
 
-from renyi_kd import paths
+from renyi_kd.layout import Layout
 from renyi_kd.tracking.mlflow_runs import DIGEST_CHARS, runs_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(MISSING is not None, reason=f"browser test {MISSING}")]
@@ -59,7 +59,7 @@ def driver() -> Iterator:
 @pytest.fixture(scope="module")
 def report_html(finished_workflow: Path, exp_dir: Path) -> Path:
     """`make report` on the finished workflow: snakemake --report with the captions of workflow/report/."""
-    path = paths.report_dir(exp_dir) / "report.html"
+    path = Layout(exp_dir).report.html
     result = snakemake(finished_workflow, "--report", str(path.relative_to(finished_workflow)))
     assert result.returncode == 0, result.stderr[-3000:]
     return path
@@ -67,7 +67,7 @@ def report_html(finished_workflow: Path, exp_dir: Path) -> Path:
 
 def test_mlflow_opens_on_the_training_runs_and_the_data_they_read(exp_dir: Path, servers: dict, driver) -> None:
     driver.get(runs_url(servers["mlflow"], exp_dir))
-    fingerprint = json.loads(paths.splits_file(exp_dir).read_text())["data_fingerprint"][:DIGEST_CHARS]
+    fingerprint = json.loads(Layout(exp_dir).splits.read_text())["data_fingerprint"][:DIGEST_CHARS]
     finals = [f"final/{method}/seed{seed}" for method in METHODS for seed in SEEDS]  # method and seed
     text = page_text(driver, "Runs", *finals, "teacher", "report", *(f"tune/{method}" for method in METHODS),
                      f"digits/transfer ({fingerprint})", f"digits/train ({fingerprint})")  # the Dataset column
@@ -124,7 +124,7 @@ def test_the_html_report_shows_the_main_table_with_its_caption(report_html: Path
     driver.save_screenshot(str(SCREENSHOTS / "report_table.png"))
     driver.switch_to.frame(frames[0])
     try:
-        rows = [line.split("|")[1].strip() for line in (paths.report_dir(exp_dir) / "tables" / "main.md").read_text()
+        rows = [line.split("|")[1].strip() for line in Layout(exp_dir).report.table("main", "md").read_text()
                 .splitlines() if line.startswith("|") and not line.startswith("|:")]
         page_text(driver, *rows)  # the header and every method's row of the main table
     finally:

@@ -1,11 +1,13 @@
 """`make smoke` end to end (configs/cifar100-smoke.yaml: the CIFAR-100 recipe with augmentation and the teacher
-online, on the synthetic archive), and the same run killed with kill -9 mid-teacher and mid-final-runs, which
-resumes to the identical runs.csv."""
+online, on the synthetic archive), and kill -9 of the same recipe mid-teacher and mid-final-runs: each resumes
+to the identical result, the teacher's weights and the final runs' runs.csv. The final runs are killed in a copy
+of the finished smoke run with its final runs deleted, so the teacher and the studies are not trained again."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -16,6 +18,9 @@ import yaml
 
 from test_resume import wait_for
 from tiny_config import ROOT
+from tiny_workflow import copy_workflow
+
+from renyi_kd.layout import Layout
 
 pytestmark = pytest.mark.e2e
 SMOKE = ROOT / "configs" / "cifar100-smoke.yaml"
@@ -24,10 +29,12 @@ EXP = CONFIG["experiment"]
 CHANCE = 0.01
 
 
-def make_smoke(workdir: Path, **popen) -> subprocess.Popen:
-    """`make smoke` in ``workdir`` (it writes the synthetic archive there first), outside any MLflow run or make."""
+def make_smoke(workdir: Path, *targets: Path, **popen) -> subprocess.Popen:
+    """`make smoke` in ``workdir`` (it writes the synthetic archive there first), outside any MLflow run or make;
+    only up to ``targets`` (files under ``workdir``) when given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "MAKE"))}
-    return subprocess.Popen(["make", "-s", "-C", str(ROOT), "smoke", f"SMOKE_DIR={workdir}", "SNAKEMAKE_ARGS=--quiet"],
+    args = " ".join([*(str(target.relative_to(workdir)) for target in targets), "--quiet"])  # --quiet takes words
+    return subprocess.Popen(["make", "-s", "-C", str(ROOT), "smoke", f"SMOKE_DIR={workdir}", f"SNAKEMAKE_ARGS={args}"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen)
 
 
@@ -36,8 +43,20 @@ def finish(run: subprocess.Popen) -> None:
     assert run.returncode == 0, output[-4000:]
 
 
+def layout(workdir: Path) -> Layout:
+    return Layout(workdir / "results" / EXP)
+
+
+def kill_at(run: subprocess.Popen, reached, name: str) -> None:
+    """kill -9 the process group of ``run`` once ``reached()``; fail if the run ends first."""
+    wait_for(lambda: reached() or run.poll() is not None, timeout=600)
+    assert run.poll() is None, f"the workflow ended before the {name} kill point:\n{run.stdout.read()[-4000:]}"
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+
+
 def final_numbers(workdir: Path) -> pd.DataFrame:
-    runs = pd.read_csv(workdir / "results" / EXP / "report" / "runs.csv")
+    runs = pd.read_csv(layout(workdir).report.runs)
     return runs.drop(columns=["wall_time_s"]).sort_values(["method", "seed"]).reset_index(drop=True)
 
 
@@ -70,23 +89,32 @@ def test_the_smoke_splits_are_the_official_parts(smoke_run: Path) -> None:
     assert splits["splits"]["transfer"] == splits["splits"]["train"]  # transfer_size: null, all of train
 
 
-def test_a_killed_run_with_augmentation_resumes_to_identical_numbers(smoke_run: Path, tmp_path: Path) -> None:
-    workdir = tmp_path
-    exp = workdir / "results" / EXP
-    kill_points = {
-        "mid-teacher": lambda: (exp / "teacher" / "checkpoint.safetensors").exists(),
-        # every study done (a study cut short draws fresh trials), a final job half-way through its two seeds
-        "mid-final-runs": lambda: all((exp / "tune" / m / "best.json").exists() for m in CONFIG["methods"])
-        and any(exp.glob("final/*/seed1/checkpoint.safetensors")),
-    }
-    for name, reached in kill_points.items():
-        run = make_smoke(workdir, start_new_session=True)
-        wait_for(lambda: reached() or run.poll() is not None, timeout=600)
-        assert run.poll() is None, f"the workflow ended before the {name} kill point"
-        os.killpg(run.pid, signal.SIGKILL)
-        run.wait()
-    finish(make_smoke(workdir))  # clears the lock the kill left, as `make run` does
+def test_a_teacher_killed_mid_training_with_augmentation_resumes_to_identical_weights(smoke_run: Path,
+                                                                                      tmp_path: Path) -> None:
+    teacher = layout(tmp_path).teacher
+    kill_at(make_smoke(tmp_path, teacher.metrics, start_new_session=True), teacher.checkpoint.exists, "mid-teacher")
+    finish(make_smoke(tmp_path, teacher.metrics))  # clears the lock the kill left, as `make run` does
+
+    assert "resuming after epoch" in layout(tmp_path).log("train_teacher").read_text()
+    resumed, reference = (json.loads(layout(workdir).teacher.metrics.read_text()) for workdir in (tmp_path, smoke_run))
+    for metrics in (resumed, reference):
+        del metrics["wall_time_s"]
+    assert resumed == reference  # the weights' sha256 and every test and validation number
+
+
+def test_final_runs_killed_mid_batch_with_augmentation_resume_to_identical_numbers(smoke_run: Path,
+                                                                                  tmp_path: Path) -> None:
+    workdir = copy_workflow(smoke_run, tmp_path / "killed")
+    exp = layout(workdir)
+    for redone in (exp.root / "final", exp.root / "logs" / "final", exp.report.dir):  # the rest stays done
+        shutil.rmtree(redone)
+
+    def mid_batch() -> bool:
+        """A final job half-way through its two seeds."""
+        return any(exp.final(method, 1).checkpoint.exists() for method in CONFIG["methods"])
+
+    kill_at(make_smoke(workdir, exp.report.runs, start_new_session=True), mid_batch, "mid-final-runs")
+    finish(make_smoke(workdir, exp.report.runs))
 
     pd.testing.assert_frame_equal(final_numbers(workdir), final_numbers(smoke_run))
-    assert "resuming after epoch" in (exp / "logs" / "train_teacher.log").read_text()
-    assert any("resuming after epoch" in log.read_text() for log in (exp / "logs" / "final").rglob("*.log"))
+    assert any("resuming after epoch" in log.read_text() for log in (exp.root / "logs" / "final").rglob("*.log"))

@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import pytest
 from test_report import make_experiment
 
+from renyi_kd.experiment import Experiment
 from renyi_kd.layout import Layout
 from renyi_kd.report import build_report
 from renyi_kd.report.artefacts import captions_param, figure, unregister_artefact
@@ -33,7 +34,7 @@ def histogram():
 
 def test_a_registered_figure_is_drawn_placed_and_captioned(histogram, tmp_path: Path) -> None:
     exp_dir = make_experiment(tmp_path, optional=False)
-    report = build_report(exp_dir, settings={"bootstrap": {"resamples": 200}})
+    report = build_report(exp_dir)
     files = Layout(exp_dir).report
     assert files.figure("accuracy_histogram", "png").stat().st_size > 0
     assert files.figure("accuracy_histogram", "pdf").stat().st_size > 0
@@ -41,5 +42,5 @@ def test_a_registered_figure_is_drawn_placed_and_captioned(histogram, tmp_path: 
     caption = "Test accuracy of every final run (synthetic_exp), in percent."
     assert f"![{caption}](figures/accuracy_histogram.png)" in text
     assert text.index("accuracy_histogram.png") < text.index("## Tuning")  # in its section
-    config = {"experiment": "exp_1", "methods": {}, "report": {}}  # snakemake --report's caption, as rst
-    assert captions_param("figure", config)(None)["accuracy_histogram"] == caption.replace("synthetic_exp", r"exp\_1")
+    experiment = Experiment(name="exp_1", runtime=None, tracking=None, report={})  # snakemake --report's caption
+    assert captions_param("figure", experiment)(None)["accuracy_histogram"] == caption.replace("synthetic_exp", r"exp\_1")

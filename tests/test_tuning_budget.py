@@ -109,7 +109,7 @@ def test_report_writes_the_budget_table_figure_and_sentence(tmp_path: Path) -> N
     trials = pd.read_csv(first.trials)
     trials.assign(value=trials["value"] + 0.04).to_csv(second.trials, index=False)
     second.best.write_text(first.best.read_text())
-    report = build_report(exp_dir, settings=SETTINGS | {"bootstrap": {"resamples": 200}})
+    report = build_report(exp_dir, settings=SETTINGS)
     budget = pd.read_csv(layout.report.table("tuning_budget", "csv"))
     assert tuple(budget.columns) == BUDGET_COLUMNS and budget["k"].max() == 12
     assert list(dict.fromkeys(budget["method"])) == ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2", "js"]

@@ -132,6 +132,42 @@ def cmd_report(args: argparse.Namespace) -> None:
     log_report(_uri(experiment, layout), experiment.name, layout)  # the experiment's report run
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from renyi_kd.report.compare_runs import RunsTableError, compare_runs, parse_margins
+
+    try:
+        table = compare_runs(pd.read_csv(args.runs), args.reference, args.metric, margins=parse_margins(args.margin),
+                             lower_is_better=args.lower_is_better)  # fmt: skip
+    except RunsTableError as error:
+        log.error("%s: %s", args.runs, error)
+        return 2
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False)
+    log.info("compare: %d comparisons, %s", len(table), table["verdict"].value_counts().to_dict())
+    return 0
+
+
+def _compare_parser(commands: argparse._SubParsersAction) -> None:
+    text = ("every method of a runs table against one reference, one Holm question per metric, with clusters "
+            "(teacher, repeat) as units of replication; writes the comparisons table")  # fmt: skip
+    sub = commands.add_parser("compare", help=text, description=text + ". The test is analytic: results do not "
+                              "depend on --seed.")  # fmt: skip
+    sub.add_argument("runs", type=Path, metavar="RUNS.csv",
+                     help="columns method and seed; teacher and repeat optional (absent: one cluster); one numeric "
+                     "column per metric")  # fmt: skip
+    sub.add_argument("--reference", required=True, help="the method every other method is compared with")
+    sub.add_argument("--metric", required=True, action="append", help="a metric column (repeatable)")
+    sub.add_argument("--margin", action="append", default=[], metavar="NAME=VALUE",
+                     help="TOST equivalence margin of a metric, in its units (repeatable)")  # fmt: skip
+    sub.add_argument("--lower-is-better", action="append", default=[], metavar="NAME",
+                     help="a metric outside the registry whose lower values are better (repeatable)")  # fmt: skip
+    sub.add_argument("--seed", type=int, default=0, help="accepted for scripts; the results do not depend on it")
+    sub.add_argument("--out", type=Path, required=True, help="the comparisons table (CSV)")
+    sub.set_defaults(handler=cmd_compare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renyi-kd", description="Rényi-divergence knowledge distillation benchmark")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     agg = command("aggregate", cmd_aggregate, "collect final runs into runs.csv and a table")
     agg.add_argument("--metrics", type=Path, nargs="+", required=True)
     command("report", cmd_report, "statistics, tables (.tex/.md/.csv), figures (.pdf/.png) and report.md")
+    _compare_parser(commands)
     return parser
 
 
@@ -183,11 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config" and not (args.file or args.config):
         build_parser().error("check-config needs a config file")
     try:
-        args.handler(args)
+        return args.handler(args) or 0  # a handler returns an exit status or nothing
     except (ConfigError, FileNotFoundError) as error:
         log.error("%s", error)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

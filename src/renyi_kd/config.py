@@ -244,12 +244,12 @@ def _check_schedules(config: dict[str, Any]) -> None:
 
 def _check_report(config: dict[str, Any]) -> None:
     report = config["report"]
-    for i, family in enumerate(report["comparisons"]):
+    for i, question in enumerate(report["comparisons"]):
         for key in ("references", "methods"):
-            unknown = [m for m in family[key] or [] if m not in config["methods"]]
+            unknown = [m for m in question[key] or [] if m not in config["methods"]]
             if unknown:
                 raise ConfigError(f"report.comparisons.{i}.{key}", f"{unknown} are not configured methods (the default "
-                                  "families compare every method with kl and ce: set report.comparisons to other references)")
+                                  "questions compare every method with kl and ce: set report.comparisons to other references)")
     if report["published"] is not None:  # relative to the working directory, else to the project (docs/...)
         found = next((p for p in (Path(report["published"]), PROJECT_ROOT / report["published"]) if p.is_file()), None)
         if found is None:

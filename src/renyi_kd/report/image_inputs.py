@@ -5,7 +5,7 @@ Reads ``final/{study}/seed{k}/predictions.safetensors`` (:mod:`renyi_kd.training
 ``teacher/seed{t}/logits.safetensors``, :class:`renyi_kd.training.logits.TeacherLogits`, checked against the
 predictions' data fingerprint). A run whose file is missing, whose test images
 differ from the other runs', or whose per-image values do not reproduce its ``runs.csv`` metrics is left out
-with a note: its comparisons then resample seeds only.
+with a note: its comparisons then leave out the test sample's variance.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import torch
 from renyi_kd.layout import Layout, study_id
 from renyi_kd.training.logits import StaleCacheError, TeacherLogits
 from renyi_kd.training.predictions import Predictions, load_predictions
-from renyi_kd.report.bootstrap import RunKey
-from renyi_kd.report.image_metrics import ImageValues, image_values
+from renyi_kd.report.image_metrics import ImageValues, RunKey, image_values
+from renyi_kd.report.inference import run_keys
 
 __all__ = ["load_image_values"]
 
@@ -35,13 +35,13 @@ def _teacher_test_logits(exp_dir: Path, teacher: int, predictions: Predictions,
     """The logits of teacher ``teacher`` in the order of ``predictions.indices``, or None (noted)."""
     path = Layout(exp_dir).teacher(teacher).logits
     if not path.is_file():
-        notes.append(f"No teacher logits at {path}: agreement and fidelity intervals resample seeds only.")
+        notes.append(f"No teacher logits at {path}: agreement and fidelity intervals leave out the test sample.")
         return None
     try:
         return TeacherLogits(path, data_fingerprint=predictions.data_fingerprint)(predictions.indices)
     except (StaleCacheError, KeyError) as error:
         notes.append(f"Teacher logits do not match the final runs' test images ({error}); agreement and fidelity "
-                     "intervals resample seeds only.")  # fmt: skip
+                     "intervals leave out the test sample.")  # fmt: skip
         return None
 
 
@@ -57,16 +57,16 @@ def _mismatches(values: dict[str, ImageValues], row: pd.Series) -> list[str]:
 
 
 def load_image_values(exp_dir: Path, runs: pd.DataFrame) -> tuple[dict[RunKey, dict[str, ImageValues]], list[str]]:
-    """Per run ``(method, teacher, repeat, seed)`` the :class:`ImageValues` of every metric it has, and notes.
-    Agreement and fidelity are measured against the run's own teacher."""
+    """Per run ``(method, teacher, repeat, seed)`` (:func:`renyi_kd.report.inference.run_keys`) the
+    :class:`ImageValues` of every metric it has, and notes. Agreement and fidelity are measured against the run's
+    own teacher."""
     notes: list[str] = []
     values: dict[RunKey, dict[str, ImageValues]] = {}
     missing, foreign, stale = [], [], []
     reference: Predictions | None = None
     teachers: dict[int, torch.Tensor | None] = {}  # test logits by teacher seed, loaded once each
-    for row in runs.itertuples(index=False):
-        key = (str(row.method), int(row.teacher), int(row.repeat), int(row.seed))
-        method, teacher, repeat, seed = key
+    for key, row in zip(run_keys(runs), runs.itertuples(index=False)):
+        method, teacher, repeat, seed = key[0], int(key[1]), int(key[2]), int(key[3])  # keys are text
         path = Layout(exp_dir).final(study_id(method, teacher, repeat), seed).predictions
         if not path.is_file():
             missing.append(key)
@@ -87,13 +87,13 @@ def load_image_values(exp_dir: Path, runs: pd.DataFrame) -> tuple[dict[RunKey, d
         values[key] = run_values
     if missing:
         notes.append(f"{len(missing)} of {len(runs)} final runs have no saved test predictions (e.g. {missing[0]}); "
-                     "their comparisons resample seeds only.")  # fmt: skip
+                     "their comparisons leave out the test sample.")  # fmt: skip
     if foreign:
-        notes.append(f"Runs {foreign} were tested on other images than the first run; left out of the image "
-                     "resampling.")  # fmt: skip
+        notes.append(f"Runs {foreign} were tested on other images than the first run; left out of the test "
+                     "sample's variance.")  # fmt: skip
     if stale:
         notes.append("Saved predictions do not reproduce runs.csv for " + "; ".join(stale) + "; left out of the "
-                     "image resampling.")  # fmt: skip
+                     "test sample's variance.")  # fmt: skip
     for note in notes:
         logger.warning("%s", note)
     return values, notes
