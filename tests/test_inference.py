@@ -26,6 +26,7 @@ from test_report import (
 )
 
 from renyi_kd.config import ConfigError
+from renyi_kd.layout import Layout
 from renyi_kd.metrics import evaluate
 from renyi_kd.report.image_inputs import load_image_values
 from renyi_kd.report.image_metrics import ImageValues, image_values
@@ -386,13 +387,13 @@ def test_predictions_that_do_not_match_runs_csv_are_left_out(tmp_path: Path) -> 
     exp_dir = make_experiment(tmp_path, optional=False)
     runs = load_runs(exp_dir / "report" / "runs.csv")
     runs.loc[0, "test_acc"] += 1 / N_IMAGES  # one image more than its predictions say
-    (exp_dir / "teacher" / "logits.safetensors").unlink()
+    Layout(exp_dir).teacher(0).logits.unlink()
     values, notes = load_image_values(exp_dir, runs)
-    first = ("ce", "resnet_teacher_50", "0", "0")
+    first = ("ce", "0", "0", "0")  # (method, teacher seed, repeat, seed) as text, as run_keys gives
     assert first not in values and len(values) == len(runs) - 1
     assert any(f"do not reproduce runs.csv for {first} (test_acc)" in note for note in notes)
     assert any("No teacher logits" in note for note in notes)
-    assert set(values[("kl", "resnet_teacher_50", "0", "0")]) == {"test_acc", "test_nll", "test_ece"}
+    assert set(values[("kl", "0", "0", "0")]) == {"test_acc", "test_nll", "test_ece"}
     settings = report_settings(SETTINGS)
     hypotheses, _ = declare_hypotheses(settings.questions, ["ce", "kl", "js"])
     table, _ = compare(runs, hypotheses, settings, values)
