@@ -54,32 +54,22 @@ def study_pattern(methods: list[str]) -> str:
     return rf"(?:{names})(?:/repeat[1-9][0-9]*)?"
 
 
+def _file(name: str, doc: str = "") -> property:
+    """The file ``name`` in a folder record's ``dir``: each result file's name is spelled once."""
+    return property(lambda files: files.dir / name, doc=doc or name)
+
+
 @dataclass(frozen=True)
 class TeacherFiles:
     """``teacher/``: the trained teacher and its exported logits."""
 
     dir: Path
 
-    @property
-    def weights(self) -> Path:
-        return self.dir / "model.safetensors"
-
-    @property
-    def metrics(self) -> Path:
-        return self.dir / "metrics.json"
-
-    @property
-    def history(self) -> Path:
-        return self.dir / "history.csv"
-
-    @property
-    def checkpoint(self) -> Path:
-        """Training state for resuming a killed job; removed once the teacher is written."""
-        return self.dir / "checkpoint.safetensors"
-
-    @property
-    def logits(self) -> Path:
-        return self.dir / "logits.safetensors"
+    weights = _file("model.safetensors")
+    metrics = _file("metrics.json")
+    history = _file("history.csv")
+    checkpoint = _file("checkpoint.safetensors", "Training state for resuming a killed job; removed once written.")
+    logits = _file("logits.safetensors")
 
 
 @dataclass(frozen=True)
@@ -88,22 +78,10 @@ class StudyFiles:
 
     dir: Path
 
-    @property
-    def journal(self) -> Path:
-        return self.dir / "study.journal"
-
-    @property
-    def best(self) -> Path:
-        return self.dir / "best.json"
-
-    @property
-    def trials(self) -> Path:
-        return self.dir / "trials.csv"
-
-    @property
-    def opened(self) -> Path:
-        """The marker of a study whose start-up design and MLflow run exist."""
-        return self.dir / "open"
+    journal = _file("study.journal")
+    best = _file("best.json")
+    trials = _file("trials.csv")
+    opened = _file("open", "The marker of a study whose start-up design and MLflow run exist.")
 
     def worker(self, worker: int | str) -> Path:
         return self.dir / "workers" / f"{worker}.json"
@@ -115,21 +93,10 @@ class RunFiles:
 
     dir: Path
 
-    @property
-    def metrics(self) -> Path:
-        return self.dir / "metrics.json"
-
-    @property
-    def history(self) -> Path:
-        return self.dir / "history.csv"
-
-    @property
-    def predictions(self) -> Path:
-        return self.dir / "predictions.safetensors"
-
-    @property
-    def checkpoint(self) -> Path:
-        return self.dir / "checkpoint.safetensors"
+    metrics = _file("metrics.json")
+    history = _file("history.csv")
+    predictions = _file("predictions.safetensors")
+    checkpoint = _file("checkpoint.safetensors")
 
 
 @dataclass(frozen=True)
@@ -138,31 +105,12 @@ class ReportFiles:
 
     dir: Path
 
-    @property
-    def runs(self) -> Path:
-        return self.dir / "runs.csv"
-
-    @property
-    def accuracy(self) -> Path:
-        """The aggregate stage's first look at the results (before any statistics)."""
-        return self.dir / "accuracy.md"
-
-    @property
-    def document(self) -> Path:
-        return self.dir / "report.md"
-
-    @property
-    def html(self) -> Path:
-        """``snakemake --report``'s page."""
-        return self.dir / "report.html"
-
-    @property
-    def tables(self) -> Path:
-        return self.dir / "tables"
-
-    @property
-    def figures(self) -> Path:
-        return self.dir / "figures"
+    runs = _file("runs.csv")
+    accuracy = _file("accuracy.md", "The aggregate stage's first look at the results (before any statistics).")
+    document = _file("report.md")
+    html = _file("report.html", "``snakemake --report``'s page.")
+    tables = _file("tables")
+    figures = _file("figures")
 
     def table(self, name: str, ext: str) -> Path:
         return self.tables / f"{name}.{ext}"
