@@ -1,4 +1,5 @@
-# renyi-kd: teacher -> cached logits -> a tuning study per method -> final runs per method and seed -> thesis report.
+# renyi-kd: teachers -> cached logits -> a tuning study per method and cluster (teacher, repeat) -> final runs per
+# study and seed -> thesis report.
 # Usage: make run   (or: snakemake --workflow-profile workflow/profiles/default --cores 2; see README "Running it")
 import os
 import sys
@@ -17,7 +18,8 @@ EXPERIMENT = Experiment.from_config(config)
 LAYOUT = Layout.of(EXPERIMENT.name)
 RESULTS = str(LAYOUT.root)
 METHODS = list(EXPERIMENT.methods)
-STUDIES = study_ids(METHODS, EXPERIMENT.tuning.repeats)
+TEACHERS = list(EXPERIMENT.teacher.seeds)
+STUDIES = study_ids(METHODS, TEACHERS, EXPERIMENT.tuning.repeats)
 SEEDS = list(EXPERIMENT.seeds)
 ON_GPU = EXPERIMENT.runtime.device == "cuda"
 TUNE = EXPERIMENT.tuning.enabled
@@ -28,6 +30,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PAT
 
 wildcard_constraints:
     study=study_pattern(METHODS),
+    teacher=r"\d+",
     seed=r"\d+",
     worker=r"\d+",
 

@@ -45,8 +45,9 @@ def seconds(text: str) -> float:
 
 def training_seconds(experiment: Experiment, layout: Layout) -> dict[str, float]:
     """Core-seconds of training and validation epochs, by stage, from the run's own records."""
-    teacher = experiment.runtime.teacher_threads * pd.read_csv(layout.teacher.history)["seconds"].sum()
-    studies = study_ids(list(experiment.methods), experiment.tuning.repeats)
+    teachers = _seconds(layout.teacher(seed).history for seed in experiment.teacher.seeds)
+    teacher = experiment.runtime.teacher_threads * teachers
+    studies = study_ids(list(experiment.methods), experiment.teacher.seeds, experiment.tuning.repeats)
     trials = _seconds(layout.study(study).trials for study in studies)  # none where tuning is off
     finals = _seconds(layout.final(study, seed).history for study in studies for seed in experiment.seeds)
     return {"teacher": float(teacher), "tuning trials": float(trials), "final runs": float(finals)}
@@ -81,12 +82,13 @@ def epoch_costs(experiment: Experiment, epochs: int) -> None:
     from renyi_kd.training.student import Hyperparameters, StudentSetup
 
     layout = Layout.of(experiment.name, ROOT / "results")
-    if not layout.teacher.logits.exists():
+    teacher = experiment.teacher.seeds[0]
+    if not layout.teacher(teacher).logits.exists():
         print("epoch: no cached teacher logits yet (run `make run` first)")
         return
     torch.set_num_threads(1)
     runtime = Runtime.from_config(dataclasses.replace(experiment.runtime, progress="log"), threads=1)
-    setup = StudentSetup.open(experiment, layout, runtime)
+    setup = StudentSetup.open(experiment, layout, runtime, teacher)
     results = {}
     for name in ("ce", "kl"):
         method = experiment.methods[name]

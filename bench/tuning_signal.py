@@ -7,7 +7,7 @@ It prints, per epoch, how well the validation objective at that epoch ranks the 
 (Spearman's rho, median over methods: where a pruning rung can sit), how many distinct values each
 objective takes, and how well each final objective ranks test accuracy.
 
-Usage (after the teacher exists: `make run` or `snakemake .../teacher/logits.safetensors`):
+Usage (after the teacher exists: `make run` or `snakemake .../teacher/seed0/logits.safetensors`):
     .venv/bin/python bench/tuning_signal.py [--points 16] [--methods ce kl renyi-a0.5 renyi-a2]
 """
 

@@ -16,7 +16,7 @@ from browser import MISSING, chromium, free_ports, page_text, start_server, stop
 from tiny_config import METHODS, ROOT, SEEDS
 from tiny_workflow import snakemake
 
-from renyi_kd.layout import Layout
+from renyi_kd.layout import Layout, study_id
 from renyi_kd.tracking.mlflow_runs import DIGEST_CHARS, runs_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(MISSING is not None, reason=f"browser test {MISSING}")]
@@ -68,8 +68,9 @@ def report_html(finished_workflow: Path, exp_dir: Path) -> Path:
 def test_mlflow_opens_on_the_training_runs_and_the_data_they_read(exp_dir: Path, servers: dict, driver) -> None:
     driver.get(runs_url(servers["mlflow"], exp_dir))
     fingerprint = json.loads(Layout(exp_dir).splits.read_text())["data_fingerprint"][:DIGEST_CHARS]
-    finals = [f"final/{method}/seed{seed}" for method in METHODS for seed in SEEDS]  # method and seed
-    text = page_text(driver, "Runs", *finals, "teacher", "report", *(f"tune/{method}" for method in METHODS),
+    studies = [study_id(method, 0) for method in METHODS]  # the tiny run's one cluster: teacher seed 0, repeat 0
+    finals = [f"final/{study}/seed{seed}" for study in studies for seed in SEEDS]  # method, cluster and seed
+    text = page_text(driver, "Runs", *finals, "teacher/seed0", "report", *(f"tune/{study}" for study in studies),
                      f"digits/transfer ({fingerprint})", f"digits/train ({fingerprint})")  # the Dataset column
     driver.save_screenshot(str(SCREENSHOTS / "mlflow_runs.png"))
     assert "No data available" not in text and "Judges" not in text  # not the GenAI overview and its menu

@@ -18,6 +18,7 @@ from snakemake.utils import update_config
 from renyi_kd.config import validate_config
 from renyi_kd.data.split_plan import plan_splits
 from renyi_kd.data.synthetic import write_synthetic_cifar100
+from renyi_kd.layout import study_id
 from tiny_config import ROOT
 
 CONFIGS = ROOT / "configs"
@@ -152,6 +153,7 @@ def test_the_slurm_gpu_profile_asks_a_gpu_for_training_and_keeps_the_config_whol
     jobs = {(rule, wildcards): resources for rule, wildcards, resources in
             re.findall(r"^rule (\w+):\n(?:(?!rule ).*\n)*?(?:    wildcards: (.*)\n)?(?:    priority: .*\n)?    resources: (.*)$",
                        result.stdout, flags=re.MULTILINE)}
-    assert {wildcards for _, wildcards in jobs} == {"", "study=ce", "study=kl"}  # not the methods of config.yaml
+    studies = {f"study={study_id(method, 0)}" for method in ("ce", "kl")}  # not the methods of config.yaml
+    assert {wildcards for _, wildcards in jobs} == {"", "teacher=0", *studies}
     gpu = {rule for (rule, _), resources in jobs.items() if "gpu=1" in resources}
     assert gpu == {"train_teacher", "export_logits", *(f"final_seed{s}" for s in range(5))}

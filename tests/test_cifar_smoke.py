@@ -20,13 +20,15 @@ from test_resume import wait_for
 from tiny_config import ROOT
 from tiny_workflow import copy_workflow
 
-from renyi_kd.layout import Layout
+from renyi_kd.layout import Layout, study_id
 
 pytestmark = pytest.mark.e2e
 SMOKE = ROOT / "configs" / "cifar100-smoke.yaml"
 CONFIG = yaml.safe_load(SMOKE.read_text())
 EXP = CONFIG["experiment"]
 CHANCE = 0.01
+TEACHER = CONFIG["teacher"]["seeds"][0]  # one teacher and one tuning draw: each method's one study
+STUDIES = [study_id(method, TEACHER) for method in CONFIG["methods"]]
 
 
 def make_smoke(workdir: Path, *targets: Path, **popen) -> subprocess.Popen:
@@ -68,20 +70,20 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_smoke_recipe_learns_above_chance(smoke_run: Path) -> None:
-    exp = smoke_run / "results" / EXP
+    exp = layout(smoke_run)
     runs = final_numbers(smoke_run)
     assert sorted(zip(runs["method"], runs["seed"])) == sorted((m, s) for m in CONFIG["methods"] for s in CONFIG["seeds"])
     assert (runs["test_acc"] > 10 * CHANCE).all() and (runs["agreement"] > 10 * CHANCE).all()
-    teacher = json.loads((exp / "teacher" / "metrics.json").read_text())
+    teacher = json.loads(exp.teacher(TEACHER).metrics.read_text())
     assert teacher["test_acc"] > runs["test_acc"].max() and teacher["epochs"] == CONFIG["teacher"]["epochs"]
-    for method in CONFIG["methods"]:
-        best = json.loads((exp / "tune" / method / "best.json").read_text())
+    for study in STUDIES:
+        best = json.loads(exp.study(study).best.read_text())
         assert best["n_trials"] == CONFIG["tuning"]["n_trials"]
-    assert (exp / "report" / "report.md").stat().st_size > 0
+    assert exp.report.document.stat().st_size > 0
 
 
 def test_the_smoke_splits_are_the_official_parts(smoke_run: Path) -> None:
-    splits = json.loads((smoke_run / "results" / EXP / "data" / "splits.json").read_text())
+    splits = json.loads(layout(smoke_run).splits.read_text())
     n_train = 100 * 10  # the archive's train part: 10 images of each class; its 200 test images follow
     assert splits["drawn_from"]["test"] == "official test part" and splits["official_test"] == 200
     assert splits["splits"]["test"] == list(range(n_train, n_train + 200))
@@ -91,12 +93,12 @@ def test_the_smoke_splits_are_the_official_parts(smoke_run: Path) -> None:
 
 def test_a_teacher_killed_mid_training_with_augmentation_resumes_to_identical_weights(smoke_run: Path,
                                                                                       tmp_path: Path) -> None:
-    teacher = layout(tmp_path).teacher
+    teacher = layout(tmp_path).teacher(TEACHER)
     kill_at(make_smoke(tmp_path, teacher.metrics, start_new_session=True), teacher.checkpoint.exists, "mid-teacher")
     finish(make_smoke(tmp_path, teacher.metrics))  # clears the lock the kill left, as `make run` does
 
-    assert "resuming after epoch" in layout(tmp_path).log("train_teacher").read_text()
-    resumed, reference = (json.loads(layout(workdir).teacher.metrics.read_text()) for workdir in (tmp_path, smoke_run))
+    assert "resuming after epoch" in layout(tmp_path).log("train_teacher", f"seed{TEACHER}").read_text()
+    resumed, reference = (json.loads(layout(workdir).teacher(TEACHER).metrics.read_text()) for workdir in (tmp_path, smoke_run))
     for metrics in (resumed, reference):
         del metrics["wall_time_s"]
     assert resumed == reference  # the weights' sha256 and every test and validation number
@@ -111,7 +113,7 @@ def test_final_runs_killed_mid_batch_with_augmentation_resume_to_identical_numbe
 
     def mid_batch() -> bool:
         """A final job half-way through its two seeds."""
-        return any(exp.final(method, 1).checkpoint.exists() for method in CONFIG["methods"])
+        return any(exp.final(study, 1).checkpoint.exists() for study in STUDIES)
 
     kill_at(make_smoke(workdir, exp.report.runs, start_new_session=True), mid_batch, "mid-final-runs")
     finish(make_smoke(workdir, exp.report.runs))

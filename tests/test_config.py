@@ -28,6 +28,11 @@ def test_default_config_is_valid_and_gets_defaults() -> None:
     config = validate_config(DEFAULT)
     assert config["data"]["num_workers"] == 0
     assert config["teacher"]["model_kwargs"] == {}
+    assert config["teacher"]["seeds"] == [0]  # one teacher unless teacher.seeds lists more
+    assert validate_config(changed("teacher/seeds", [2, 0]))["teacher"]["seeds"] == [2, 0]
+    without = copy.deepcopy(DEFAULT)
+    del without["teacher"]["seeds"]
+    assert validate_config(without)["teacher"]["seeds"] == [0]  # the default: one teacher, seed 0
     assert config["runtime"]["device"] == "auto"
     assert DEFAULT.get("runtime", {}).get("amp") is None  # the input is not modified
 
@@ -60,6 +65,11 @@ def test_default_config_is_valid_and_gets_defaults() -> None:
         (changed("data", {"name": "imagefolder"}), "data.root", "needs a local folder"),
         (changed("teacher/pretrained_file", "/no/such/weights.safetensors"), "teacher.pretrained_file", "not found"),
         (changed("seeds", [0, 0]), "seeds", "non-unique"),
+        (changed("teacher/seed", 0), "teacher.seed", "teacher.seeds replaced it"),
+        (changed("teacher/seeds", [0, 0]), "teacher.seeds", "non-unique"),
+        (changed("teacher/seeds", []), "teacher.seeds", "non-empty"),
+        (changed("teacher/seeds", 0), "teacher.seeds", "not of type 'array'"),
+        (changed("student/seeds", [0]), "student.seeds", "unknown key"),
         (changed("teacher/epochs", "ten"), "teacher.epochs", "not of type"),
         (changed("methods/ce", {"divergence": "renyi"}), "methods.ce.divergence", "contradicts"),
         (changed("methods/renyi-ainf", None), "methods.renyi-ainf.scaling", "identically zero"),

@@ -10,7 +10,7 @@ import yaml
 
 from renyi_kd.config import validate_config
 from renyi_kd.experiment import Experiment
-from renyi_kd.layout import Layout
+from renyi_kd.layout import Layout, study_id
 from renyi_kd.tracking.dashboard import experiment_storages, one_storage
 from renyi_kd.tuning.study import open_storage
 
@@ -35,11 +35,11 @@ def _study(storage: optuna.storages.BaseStorage, name: str, values: list[float])
 
 def test_every_journal_is_served_in_one_storage(tmp_path: Path) -> None:
     exp = Layout(tmp_path / "exp")
-    _study(open_storage(None, exp, "kl"), "exp/kl/abc", [0.5, 0.25])
-    _study(open_storage(None, exp, "kl/repeat1"), "exp/kl/repeat1/def", [0.75])
+    _study(open_storage(None, exp, study_id("kl", 0)), "exp/kl/abc", [0.5, 0.25])
+    _study(open_storage(None, exp, study_id("kl", 0, 1)), "exp/kl/repeat1/def", [0.75])
     storages = experiment_storages(_experiment(None), exp)
     assert len(storages) == 2  # ce and renyi-a2 were never opened
-    assert not exp.study("ce").dir.exists()  # and serving did not create them
+    assert not exp.study(study_id("ce", 0)).dir.exists()  # and serving did not create them
     merged = optuna.get_all_study_summaries(one_storage(storages), include_best_trial=False)
     studies = {summary.study_name: summary for summary in merged}
     assert set(studies) == {"exp/kl/abc", "exp/kl/repeat1/def"}

@@ -48,3 +48,16 @@ def test_the_experiment_is_frozen_and_budgets_come_from_it() -> None:
                                               experiment.tuning.epochs or experiment.student.epochs)
     ranges = experiment.search_ranges(experiment.methods["ce-ls"])
     assert ranges["label_smoothing"].high == 0.3 and ranges["lr"] == experiment.tuning.search_space["lr"]
+
+
+def test_clusters_are_numbered_teacher_by_teacher_then_repeat_by_repeat() -> None:
+    config = _validated("config.yaml")
+    config["teacher"]["seeds"], config["tuning"]["repeats"] = [3, 0, 7], 2
+    experiment = Experiment.from_config(config)
+    assert experiment.teacher.seeds == (3, 0, 7)
+    assert experiment.clusters == [(3, 0), (3, 1), (0, 0), (0, 1), (7, 0), (7, 1)]
+    assert [experiment.cluster_index(t, r) for t, r in experiment.clusters] == list(range(6))
+    with pytest.raises(ValueError, match="teacher.seeds"):
+        experiment.cluster_index(1, 0)
+    with pytest.raises(ValueError, match="tuning.repeats"):
+        experiment.cluster_index(3, 2)

@@ -12,7 +12,7 @@ import yaml
 
 from renyi_kd.config import validate_config
 from renyi_kd.experiment import Experiment
-from renyi_kd.layout import Layout
+from renyi_kd.layout import Layout, study_id
 from renyi_kd.losses import LABEL_STYLES, Family, Param, SearchRange, register_family, unregister_family
 from renyi_kd.tuning.study import design_points, tuned_names
 
@@ -48,13 +48,14 @@ def test_a_registered_family_runs_a_tiny_study(toy_family, finished_workflow: Pa
     experiment = Experiment.from_config(validate_config(config))
     method = experiment.methods["toy"]
     assert tuned_names(method) == ["lr", "weight_decay", "T", "beta", "gamma"]
-    assert all(1.0 <= point["gamma"] <= 3.0 for point in design_points(experiment.tuning, method, 0))
+    assert all(1.0 <= point["gamma"] <= 3.0 for point in design_points(experiment, method, 0, 0))
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     from renyi_kd.tracking.mlflow_runs import init_tracking
 
     init_tracking(uri, experiment.name, tmp_path / "artifacts")
-    best = json.loads(tune_study(experiment, layout, "toy", 1, uri).read_text())
+    study = study_id("toy", experiment.teacher.seeds[0])
+    best = json.loads(tune_study(experiment, layout, study, 1, uri).read_text())
     assert best["n_trials"] == experiment.tuning.n_trials and best["n_complete"] >= 1
     assert 1.0 <= best["params"]["gamma"] <= 3.0  # the family's own parameter, searched in the same budget
-    trials = layout.study("toy").trials.read_text()
+    trials = layout.study(study).trials.read_text()
     assert "params_gamma" in trials.splitlines()[0]

@@ -34,7 +34,7 @@ def histogram():
 
 def test_a_registered_figure_is_drawn_placed_and_captioned(histogram, tmp_path: Path) -> None:
     exp_dir = make_experiment(tmp_path, optional=False)
-    report = build_report(exp_dir, settings={"bootstrap": {"resamples": 200}})
+    report = build_report(exp_dir)
     files = Layout(exp_dir).report
     assert files.figure("accuracy_histogram", "png").stat().st_size > 0
     assert files.figure("accuracy_histogram", "pdf").stat().st_size > 0

@@ -13,7 +13,7 @@ LEDGER = Path(__file__).resolve().parents[1] / "docs" / "published.yaml"
 
 
 def runs(dataset: str, teacher: str, student: str) -> pd.DataFrame:
-    return pd.DataFrame([{"method": m, "dataset": dataset, "teacher": teacher, "student": student, "seed": s,
+    return pd.DataFrame([{"method": m, "dataset": dataset, "teacher_model": teacher, "student": student, "seed": s,
                           "test_acc": 0.7 + 0.01 * s} for m in ("ce", "kl") for s in range(3)])
 
 

@@ -21,6 +21,8 @@ import yaml
 from tiny_config import ROOT, SEEDS
 from tiny_workflow import copy_workflow
 
+from renyi_kd.layout import Layout, study_ids
+
 sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
 import recover_lock  # noqa: E402
 
@@ -59,11 +61,13 @@ def test_a_hard_kill_mid_batch_resumes_to_identical_numbers_without_unlock(finis
     for redone in ("final", "logs/final", "report"):  # the teacher, its logits and the studies stay done
         shutil.rmtree(exp / redone)
     target = f"results/{EXP}/report/runs.csv"
+    layout = Layout(exp)
+    studies = study_ids(list(config["methods"]), config["teacher"]["seeds"], config["tuning"]["repeats"])
 
-    def mid_batch() -> list[Path]:
-        """The final-run folders of the methods whose job has finished seed 0 and is training seed 1."""
-        return [final for final in exp.glob("final/*")
-                if (final / "seed0" / "metrics.json").exists() and (final / "seed1" / "checkpoint.safetensors").exists()]
+    def mid_batch() -> list[str]:
+        """The studies whose job has finished seed 0 and is training seed 1."""
+        return [study for study in studies
+                if layout.final(study, SEEDS[0]).metrics.exists() and layout.final(study, SEEDS[1]).checkpoint.exists()]
 
     run = make_run(workdir, target, start_new_session=True)
     wait_for(lambda: mid_batch() or run.poll() is not None, timeout=600)
@@ -77,7 +81,7 @@ def test_a_hard_kill_mid_batch_resumes_to_identical_numbers_without_unlock(finis
     output, _ = resumed.communicate(timeout=900)
     assert resumed.returncode == 0, output[-4000:]
     pd.testing.assert_frame_equal(final_numbers(workdir), final_numbers(finished_workflow))
-    logs = [log for final in killed for log in (exp / "logs" / "final" / final.name).glob("*.log")]
+    logs = [layout.log("final", study, f"seeds{SEEDS[0]}-{SEEDS[-1]}") for study in killed]  # the batch's log
     assert any("resuming after epoch" in log.read_text() for log in logs)  # seed 1 went on from its checkpoint
     import mlflow
 

@@ -1,5 +1,6 @@
 """The tuning protocol no trial order can decide: a shared start-up design that is never pruned, pruning
-only against enough trials at the same epoch, independent repeats with equal budgets, two objectives."""
+only against enough trials at the same epoch, independent clusters (teacher, repeat) with equal budgets whose
+sampler seed and design every method of the cluster shares, two objectives."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import pytest
 import yaml
 
 from renyi_kd.config import method_from_config, validate_config
-from renyi_kd.experiment import Experiment, PrunerConfig, SamplerConfig, SearchRange
+from renyi_kd.experiment import Experiment, PrunerConfig, SamplerConfig, SearchRange, own_ranges
 from renyi_kd.files import digest
-from renyi_kd.layout import Layout
+from renyi_kd.layout import Layout, study_id
 from renyi_kd.tuning.design import startup_design
 from renyi_kd.tuning.study import (
     DESIGN_POINT,
@@ -31,6 +32,7 @@ from renyi_kd.tuning.study import (
     sampler_seed,
     study_name,
     trials_frame,
+    tuned_names,
 )
 
 DEFAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
@@ -43,8 +45,10 @@ def config_with(**tuning) -> dict:
     return validate_config(config)
 
 
-def experiment_with(**tuning) -> Experiment:
-    return Experiment.from_config(config_with(**tuning))
+def experiment_with(teachers: list[int] | None = None, **tuning) -> Experiment:
+    config = config_with(**tuning)
+    config["teacher"]["seeds"] = teachers or config["teacher"]["seeds"]
+    return Experiment.from_config(config)
 
 
 def test_the_startup_design_is_the_same_for_every_method_and_fills_the_space() -> None:
@@ -52,7 +56,7 @@ def test_the_startup_design_is_the_same_for_every_method_and_fills_the_space() -
     tuning = experiment.tuning
     n = tuning.sampler.n_startup_trials
     methods = experiment.methods
-    designs = {name: design_points(tuning, method, 0) for name, method in methods.items()}
+    designs = {name: design_points(experiment, method, 0, 0) for name, method in methods.items()}
     kd = [name for name, method in methods.items() if method.uses_teacher]
     assert len(kd) > 1 and all(designs[name] == designs[kd[0]] for name in kd)  # common random numbers
     for name in set(methods) - set(kd):  # students alone: the same lr and weight decay (ce-ls: label smoothing too)
@@ -65,7 +69,7 @@ def test_the_startup_design_is_the_same_for_every_method_and_fills_the_space() -
         # space-filling: every parameter's n values land in n different equal-width (log) bins
         unit = pd.Series([_unit(v, space) for v in points[name]])
         assert (unit * n).astype(int).nunique() == n, (name, sorted(unit))  # n = 2^m: one per bin
-    assert design_points(tuning, methods["kl"], 1) != designs["kl"]  # a repeat: another design
+    assert design_points(experiment_with(repeats=2), methods["kl"], 0, 1) != designs["kl"]  # a repeat: another design
 
 
 def _unit(value: float, space: SearchRange) -> float:
@@ -165,23 +169,50 @@ def test_the_objective_switch_decides_direction_and_choice() -> None:
 @pytest.fixture
 def layout(tmp_path: Path) -> Layout:
     layout = Layout(tmp_path)
-    layout.teacher.dir.mkdir()
-    layout.teacher.metrics.write_text(json.dumps({"weights_sha256": "w", "data_fingerprint": "d"}))
+    for teacher in (0, 1):
+        layout.teacher(teacher).dir.mkdir(parents=True)
+        metrics = {"weights_sha256": f"w{teacher}", "data_fingerprint": "d"}
+        layout.teacher(teacher).metrics.write_text(json.dumps(metrics))
     return layout
 
 
 def test_repeats_are_independent_studies_with_equal_budgets(layout: Layout) -> None:
     experiment = experiment_with(repeats=3)
-    tuning = experiment.tuning
-    names = {study_name(experiment, layout, study) for study in ("kl", "kl/repeat1", "kl/repeat2")}
+    names = {study_name(experiment, layout, study_id("kl", 0, r)) for r in range(3)}
     assert len(names) == 3  # three studies, each its own storage entry and MLflow run
-    assert len({sampler_seed(tuning, r) for r in range(3)}) == 3
+    assert len({sampler_seed(experiment, 0, r) for r in range(3)}) == 3
     assert {experiment.tuning_budget("kl")} == {experiment.tuning_budget(m) for m in experiment.methods}
-    designs = [design_points(tuning, experiment.methods["kl"], r) for r in range(3)]
+    designs = [design_points(experiment, experiment.methods["kl"], 0, r) for r in range(3)]
     assert designs[0] != designs[1] != designs[2]
-    # the same repeat of two methods shares its design; a larger budget or more repeats keep the study
-    assert design_points(tuning, experiment.methods["renyi-a2"], 1) == designs[1]
-    assert study_name(experiment_with(repeats=5, n_trials=40), layout, "kl") == study_name(experiment, layout, "kl")
+    # the same repeat of two methods shares its design; a larger budget keeps the study
+    assert design_points(experiment, experiment.methods["renyi-a2"], 0, 1) == designs[1]
+    kl = study_id("kl", 0, 0)
+    assert study_name(experiment_with(repeats=5, n_trials=40), layout, kl) == study_name(experiment, layout, kl)
+
+
+def test_every_cluster_has_its_own_sampler_seed_and_design_shared_by_its_methods(layout: Layout) -> None:
+    """Cluster k = teacher index * repeats + repeat draws sampler seed sampler.seed + k for every method in it;
+    the first teacher's clusters draw what one teacher drew before there were several (sampler.seed + repeat)."""
+    experiment = experiment_with(teachers=[0, 1], repeats=2, sampler={**DEFAULT["tuning"]["sampler"], "seed": 5})
+    tuning, methods = experiment.tuning, experiment.methods
+    assert experiment.clusters == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert [sampler_seed(experiment, t, r) for t, r in experiment.clusters] == [5, 6, 7, 8]
+    for repeat in range(2):  # the first teacher: exactly the one-teacher seed and design
+        assert sampler_seed(experiment, 0, repeat) == tuning.sampler.seed + repeat
+        for method in methods.values():
+            assert design_points(experiment, method, 0, repeat) == startup_design(
+                tuning.search_space, own_ranges(method), tuned_names(method), tuning.sampler.n_startup_trials,
+                tuning.sampler.seed + repeat)
+    kd = [name for name, method in methods.items() if method.uses_teacher]
+    by_cluster = [{name: design_points(experiment, methods[name], t, r) for name in kd} for t, r in experiment.clusters]
+    for designs in by_cluster:  # every method of a cluster starts from the same points
+        assert all(points == designs[kd[0]] for points in designs.values())
+    firsts = [designs[kd[0]] for designs in by_cluster]
+    assert all(a != b for i, a in enumerate(firsts) for b in firsts[i + 1:])  # clusters differ
+    names = {study_name(experiment, layout, study_id("kl", t, r)) for t, r in experiment.clusters}
+    assert len(names) == 4
+    with pytest.raises(ValueError, match="teacher.seeds"):
+        sampler_seed(experiment, 7, 0)
 
 
 def test_a_study_keeps_its_name_digested_from_the_validated_config(layout: Layout) -> None:
@@ -190,5 +221,7 @@ def test_a_study_keeps_its_name_digested_from_the_validated_config(layout: Layou
     excluded = ("n_trials", "repeats", "workers_per_study", "storage", "per_method")
     tuning = {k: v for k, v in config["tuning"].items() if k not in excluded}
     epochs = config["tuning"]["epochs"] or config["student"]["epochs"]
-    key = digest(tuning, 1, epochs, config["student"], method_from_config(config, "kl"), "w", "d")
-    assert study_name(Experiment.from_config(config), layout, "kl/repeat1") == f"{config['experiment']}/kl/repeat1/{key[:12]}"
+    sampler = config["tuning"]["sampler"]["seed"] + 1  # cluster 1: the first teacher's repeat 1
+    key = digest(tuning, 1, sampler, epochs, config["student"], method_from_config(config, "kl"), "w0", "d")
+    study = study_id("kl", 0, 1)
+    assert study_name(Experiment.from_config(config), layout, study) == f"{config['experiment']}/{study}/{key[:12]}"

@@ -60,17 +60,17 @@ def experiment(request: pytest.FixtureRequest,
     spec = FitSpec.from_config(config.teacher, seed=0, augment=AugmentPolicy("cifar"), epochs=1)
     fit(teacher, batch_source(prepared.data, runtime.device), prepared.splits["train"], prepared.splits["val"],
         DistillationLoss(beta=0.0, temperature=1.0), spec=spec, runtime=runtime)
-    weights = layout.teacher.weights
+    weights = layout.teacher(0).weights
     save_weights(teacher, weights)
-    write_json(layout.teacher.metrics, {"weights_sha256": file_sha256(weights)})
-    export_logits(config, layout, runtime)
+    write_json(layout.teacher(0).metrics, {"weights_sha256": file_sha256(weights)})
+    export_logits(config, layout, runtime, 0)
     return config, layout, runtime
 
 
 def test_a_views_logits_equal_the_online_teachers_on_that_view(experiment) -> None:
     config, layout, runtime = experiment
-    setup = StudentSetup.open(config, layout, runtime)
-    live = teacher_outputs.online(load_teacher(config, layout, setup.prepared, runtime)[0], runtime)
+    setup = StudentSetup.open(config, layout, runtime, 0)
+    live = teacher_outputs.online(load_teacher(config, layout, setup.prepared, runtime, 0)[0], runtime)
     tolerance = {"rtol": 1e-4, "atol": 1e-4} if runtime.device.type == "cuda" else {}  # TF32 convolutions there
     shown = set()
     for seed, epoch in ((0, 0), (1, 5)):
@@ -89,8 +89,8 @@ def test_a_views_logits_equal_the_online_teachers_on_that_view(experiment) -> No
 def test_every_view_of_every_training_image_is_exported(experiment) -> None:
     config, layout, runtime = experiment
     prepared = open_prepared(config.data, layout)
-    path = layout.teacher.logits
-    policy = student_augmentation(config)
+    path = layout.teacher(0).logits
+    policy = student_augmentation(config, 0)
     cached = TeacherLogits(path, data_fingerprint=prepared.fingerprint, views=views_record(policy))
     train = torch.as_tensor(prepared.splits["train"])
     plain = cached(train)
@@ -109,8 +109,8 @@ def test_a_student_trains_on_augmented_teacher_outputs(experiment, outputs: str,
     if outputs == "online":  # its export holds no views (export_logits reruns when teacher_outputs changes)
         config = recipe(Path(config.data.root), teacher_outputs="online")
         layout = Layout(shutil.copytree(layout.root, tmp_path / layout.root.name))
-        export_logits(config, layout, runtime)
-    setup = StudentSetup.open(config, layout, runtime)
+        export_logits(config, layout, runtime, 0)
+    setup = StudentSetup.open(config, layout, runtime, 0)
     method = config.methods["kl"]
     _, history = setup.train(method, Hyperparameters.defaults(config.student, method), seed=0, epochs=2)
     assert [record["epoch"] for record in history] == [1, 2]

@@ -114,6 +114,17 @@ def test_a_run_names_the_data_it_read(store: str) -> None:
         assert f"[{len(_prepared().splits[split])}]" in logged.dataset.profile  # the size of the split
 
 
+def test_the_runs_of_two_clusters_are_two_runs_each_resumed_by_its_own_rerun(store: str) -> None:
+    """The job name carries the cluster (the study id), so a rerun of teacher 1's final run finds its own run."""
+    jobs = [f"final/kl/teacher{teacher}/repeat0/seed0" for teacher in (0, 1)]
+    first = [open_job_run(store, "exp", job, params={"teacher": t, "seed": 0}, tags={"teacher": str(t)})
+             for t, job in enumerate(jobs)]
+    assert first[0] != first[1]
+    assert [open_job_run(store, "exp", job, params={"teacher": t, "seed": 0}) for t, job in enumerate(jobs)] == first
+    client = mlflow.MlflowClient(store)
+    assert [client.get_run(run).data.tags["teacher"] for run in first] == ["0", "1"]
+
+
 def _write_comparisons(exp_dir: Path, diff: str) -> None:
     report = Layout(exp_dir).report
     report.tables.mkdir(parents=True, exist_ok=True)

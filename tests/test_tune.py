@@ -16,6 +16,7 @@ import yaml
 
 from renyi_kd.config import ConfigError, validate_config
 from renyi_kd.experiment import Experiment, SamplerConfig
+from renyi_kd.layout import study_id
 from renyi_kd.tuning.study import (
     EXCLUDED,
     FAIL_REASON,
@@ -201,5 +202,5 @@ def test_equal_validation_accuracy_is_decided_by_validation_nll() -> None:
             params={"lr": 1e-3}, distributions={"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)},
             value=value, user_attrs={VAL_NLL: nll},
         ))
-    summary = summarize(experiment, "kl", study)
+    summary = summarize(experiment, study_id("kl", 0), study)
     assert summary["best_trial"] == 2 and summary["value"] == 0.98

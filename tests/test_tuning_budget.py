@@ -68,7 +68,7 @@ def test_pruned_trials_enter_by_their_last_report_failed_ones_as_the_worst() -> 
 
 
 def _trials(method: str, repeat: int, values: list[float], maximize: bool = True) -> pd.DataFrame:
-    return pd.DataFrame({"method": method, "repeat": repeat, "state": "COMPLETE", "value": values,
+    return pd.DataFrame({"method": method, "teacher": 0, "repeat": repeat, "state": "COMPLETE", "value": values,
                          "intermediate": "", "maximize": maximize})  # fmt: skip
 
 
@@ -104,12 +104,12 @@ def test_report_writes_the_budget_table_figure_and_sentence(tmp_path: Path) -> N
     exp_dir = make_experiment(tmp_path)
     # A second repeat of kl, its trials 4 points better than the first's.
     layout = Layout(exp_dir)
-    first, second = layout.study("kl"), layout.study(study_id("kl", 1))
+    first, second = layout.study(study_id("kl", 0)), layout.study(study_id("kl", 0, 1))
     second.dir.mkdir(parents=True)
     trials = pd.read_csv(first.trials)
     trials.assign(value=trials["value"] + 0.04).to_csv(second.trials, index=False)
     second.best.write_text(first.best.read_text())
-    report = build_report(exp_dir, settings=SETTINGS | {"bootstrap": {"resamples": 200}})
+    report = build_report(exp_dir, settings=SETTINGS)
     budget = pd.read_csv(layout.report.table("tuning_budget", "csv"))
     assert tuple(budget.columns) == BUDGET_COLUMNS and budget["k"].max() == 12
     assert list(dict.fromkeys(budget["method"])) == ["ce", "kl", "renyi-a0", "renyi-a0.5", "renyi-a2", "js"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from renyi_kd.layout import Layout, study_id
 from tiny_config import METHODS, SEEDS, tiny_config
 from tiny_workflow import snakemake
 
@@ -20,6 +21,7 @@ def test_outputs_and_table(finished_workflow: Path) -> None:
     with open(exp / "report" / "runs.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted((r["method"], int(r["seed"])) for r in rows) == sorted((m, s) for m in METHODS for s in SEEDS)
+    assert {(r["teacher"], r["repeat"], r["teacher_model"]) for r in rows} == {("0", "0", "test_resnet")}  # one cluster
     for row in rows:
         assert 0.0 <= float(row["test_acc"]) <= 1.0 and float(row["test_nll"]) > 0
         assert 0.0 <= float(row["agreement"]) <= 1.0 and float(row["fidelity_kl"]) >= 0
@@ -34,9 +36,10 @@ def test_final_runs_use_the_tuned_hyperparameters(finished_workflow: Path) -> No
     with open(exp / "report" / "runs.csv") as handle:
         rows = list(csv.DictReader(handle))
     for method in METHODS:
-        best = json.loads((exp / "tune" / method / "best.json").read_text())
+        study = Layout(exp).study(study_id(method, 0))
+        best = json.loads(study.best.read_text())
         assert best["n_trials"] == 2 and best["epochs_budget"] == 4 and best["objective"]["name"] == "val_nll"
-        ran = [json.loads((exp / "tune" / method / "workers" / f"{w}.json").read_text())["trials"] for w in (0, 1)]
+        ran = [json.loads(study.worker(w).read_text())["trials"] for w in (0, 1)]
         assert not set(ran[0]) & set(ran[1])  # the two workers shared the study, no trial run twice
         assert len(best["trial_order"]) == 2 and set(best["trial_order"]) <= set(ran[0] + ran[1])
         used = {r["lr"] for r in rows if r["method"] == method}
@@ -50,14 +53,15 @@ def test_final_runs_use_the_tuned_hyperparameters(finished_workflow: Path) -> No
 def test_the_startup_design_runs_in_full_before_any_pruning(finished_workflow: Path) -> None:
     exp = finished_workflow / "results" / "tiny"
     for method in METHODS:
-        trials = list(csv.DictReader(open(exp / "tune" / method / "trials.csv")))
-        best = json.loads((exp / "tune" / method / "best.json").read_text())
+        study = Layout(exp).study(study_id(method, 0))
+        trials = list(csv.DictReader(open(study.trials)))
+        best = json.loads(study.best.read_text())
         n_startup = len(best["startup_design"]["points"])
         design = [t for t in trials if t["design_point"] != ""]
         assert [int(t["number"]) for t in design] == list(range(n_startup))
         assert all(t["state"] == "COMPLETE" and int(t["epochs_trained"]) == 2 for t in design)
         assert all(float(t["seconds"]) > 0 and len(json.loads(t["intermediate"])) == 2 for t in design)
-    designs = {json.dumps(json.loads((exp / "tune" / m / "best.json").read_text())["startup_design"]["points"])
+    designs = {json.dumps(json.loads(Layout(exp).study(study_id(m, 0)).best.read_text())["startup_design"]["points"])
                for m in ("kl", "renyi-a0.5")}
     assert len(designs) == 1  # the same start-up points for every distillation method
 
@@ -91,21 +95,23 @@ def test_every_job_is_one_finished_mlflow_run(finished_workflow: Path) -> None:
     experiment = client.get_experiment_by_name("tiny")
     runs = client.search_runs([experiment.experiment_id])
     jobs = sorted(run.data.tags["renyi_kd.job"] for run in runs if "renyi_kd.job" in run.data.tags)
-    assert jobs == sorted(["teacher", "report"] + [f"final/{m}/seed{s}" for m in METHODS for s in SEEDS]
-                          + [f"tune/{m}" for m in METHODS])
+    studies = {m: study_id(m, 0) for m in METHODS}
+    assert jobs == sorted(["teacher/seed0", "report"] + [f"final/{studies[m]}/seed{s}" for m in METHODS for s in SEEDS]
+                          + [f"tune/{studies[m]}" for m in METHODS])
     assert {run.info.status for run in runs} == {"FINISHED"}
     trials = [run for run in runs if run.data.tags.get("role") == "trial"]
     for method in METHODS:  # every trial a method is judged on has its run (a worker racing past may add one)
-        judged = json.loads((finished_workflow / "results" / "tiny" / "tune" / method / "best.json").read_text())
+        judged = json.loads(Layout(finished_workflow / "results" / "tiny").study(studies[method]).best.read_text())
         logged = {int(run.data.tags["trial"]) for run in trials if run.data.tags["method"] == method}
         assert set(judged["trial_order"]) <= logged
     parents = {run.data.tags["renyi_kd.job"]: run.info.run_id for run in runs if "renyi_kd.job" in run.data.tags}
-    assert {run.data.tags["mlflow.parentRunId"] for run in trials} == {parents[f"tune/{m}"] for m in METHODS}
+    assert {run.data.tags["mlflow.parentRunId"] for run in trials} == {parents[f"tune/{studies[m]}"] for m in METHODS}
     assert {run.data.tags["state"] for run in trials} <= {"COMPLETE", "PRUNED", "FAIL"}
     assert {run.data.tags["worker"] for run in trials} <= {"0", "1", "2"}  # 2: the closing job, after a kill
-    kd = next(run for run in runs if run.data.tags.get("renyi_kd.job") == "final/renyi-a0.5/seed1")
+    kd = next(run for run in runs if run.data.tags.get("renyi_kd.job") == f"final/{studies['renyi-a0.5']}/seed1")
     assert kd.data.params["alpha"] == "0.5" and kd.data.params["seed"] == "1"
-    assert {"beta", "T", "lr", "weight_decay", "scaling", "student", "teacher", "dataset"} <= set(kd.data.params)
+    assert (kd.data.tags["teacher"], kd.data.tags["repeat"], kd.data.params["teacher"]) == ("0", "0", "0")
+    assert {"beta", "T", "lr", "weight_decay", "scaling", "student", "teacher_model", "dataset"} <= set(kd.data.params)
     curve = client.get_metric_history(kd.info.run_id, "val_acc")
     assert [m.step for m in curve] == [1, 2]
     assert "test_acc" in kd.data.metrics

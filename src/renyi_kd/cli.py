@@ -34,6 +34,9 @@ def _config(value: str) -> dict[str, Any]:
     return load_config(value)
 
 
+STUDY_HELP = "METHOD/teacherT/repeatR: the method's study in the cluster of teacher seed T and tuning repeat R"
+
+
 def _experiment(args: argparse.Namespace) -> Experiment:
     return Experiment.from_config(_config(args.config))
 
@@ -71,18 +74,23 @@ def cmd_prepare_data(args: argparse.Namespace) -> None:
     prepare_data(_experiment(args).data, Layout(args.exp_dir))
 
 
+def _teacher(experiment: Experiment, args: argparse.Namespace) -> int:
+    """The teacher a job trains or exports: ``--teacher``, else the first of ``teacher.seeds``."""
+    return experiment.teacher.seeds[0] if args.teacher is None else args.teacher
+
+
 def cmd_train_teacher(args: argparse.Namespace) -> None:
     from renyi_kd.training.teacher import train_teacher
 
     experiment, layout = _experiment(args), Layout(args.exp_dir)
-    train_teacher(experiment, layout, _runtime(experiment, args), _uri(experiment, layout))
+    train_teacher(experiment, layout, _runtime(experiment, args), _uri(experiment, layout), _teacher(experiment, args))
 
 
 def cmd_export_logits(args: argparse.Namespace) -> None:
     from renyi_kd.training.teacher import export_logits
 
     experiment = _experiment(args)
-    export_logits(experiment, Layout(args.exp_dir), _runtime(experiment, args))
+    export_logits(experiment, Layout(args.exp_dir), _runtime(experiment, args), _teacher(experiment, args))
 
 
 def cmd_train_student(args: argparse.Namespace) -> None:
@@ -124,6 +132,42 @@ def cmd_report(args: argparse.Namespace) -> None:
     log_report(_uri(experiment, layout), experiment.name, layout)  # the experiment's report run
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from renyi_kd.report.compare_runs import RunsTableError, compare_runs, parse_margins
+
+    try:
+        table = compare_runs(pd.read_csv(args.runs), args.reference, args.metric, margins=parse_margins(args.margin),
+                             lower_is_better=args.lower_is_better)  # fmt: skip
+    except RunsTableError as error:
+        log.error("%s: %s", args.runs, error)
+        return 2
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False)
+    log.info("compare: %d comparisons, %s", len(table), table["verdict"].value_counts().to_dict())
+    return 0
+
+
+def _compare_parser(commands: argparse._SubParsersAction) -> None:
+    text = ("every method of a runs table against one reference, one Holm question per metric, with clusters "
+            "(teacher, repeat) as units of replication; writes the comparisons table")  # fmt: skip
+    sub = commands.add_parser("compare", help=text, description=text + ". The test is analytic: results do not "
+                              "depend on --seed.")  # fmt: skip
+    sub.add_argument("runs", type=Path, metavar="RUNS.csv",
+                     help="columns method and seed; teacher and repeat optional (absent: one cluster); one numeric "
+                     "column per metric")  # fmt: skip
+    sub.add_argument("--reference", required=True, help="the method every other method is compared with")
+    sub.add_argument("--metric", required=True, action="append", help="a metric column (repeatable)")
+    sub.add_argument("--margin", action="append", default=[], metavar="NAME=VALUE",
+                     help="TOST equivalence margin of a metric, in its units (repeatable)")  # fmt: skip
+    sub.add_argument("--lower-is-better", action="append", default=[], metavar="NAME",
+                     help="a metric outside the registry whose lower values are better (repeatable)")  # fmt: skip
+    sub.add_argument("--seed", type=int, default=0, help="accepted for scripts; the results do not depend on it")
+    sub.add_argument("--out", type=Path, required=True, help="the comparisons table (CSV)")
+    sub.set_defaults(handler=cmd_compare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renyi-kd", description="Rényi-divergence knowledge distillation benchmark")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,23 +188,29 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", nargs="?", help="the config file (or --config)")
     command("init-tracking", cmd_init_tracking, "create the MLflow store and experiment once, before parallel jobs")
     command("prepare-data", cmd_prepare_data, "stratified splits and transfer subset with the data fingerprint")
-    command("train-teacher", cmd_train_teacher, "train the teacher (resumes from its checkpoint)", threads=True)
-    command("export-logits", cmd_export_logits, "cache teacher logits for train/val/test", threads=True)
+    teachers = [command("train-teacher", cmd_train_teacher, "train a teacher (resumes from its checkpoint)",
+                        threads=True),
+                command("export-logits", cmd_export_logits, "cache a teacher's logits for train/val/test",
+                        threads=True)]
+    for sub in teachers:
+        sub.add_argument("--teacher", type=int, default=None,
+                         help="the teacher's seed (default: the first of teacher.seeds)")
     tune = command("tune", cmd_tune, "a method's Optuna study: open, trials until the budget counts, best.json",
                    threads=True)
     worker = command("tune-worker", cmd_tune_worker, "one of several workers sharing a study (resumes)", threads=True)
     for sub in (tune, worker):
-        sub.add_argument("--study", required=True, help="a method, or METHOD/repeatR for repeat R > 0")
+        sub.add_argument("--study", required=True, help=STUDY_HELP)
         sub.add_argument("--workers", type=int, default=1, help="worker jobs sharing the study (workers_per_study)")
     worker.add_argument("--worker", type=int, required=True, help="this worker's slot, 0 .. WORKERS-1")
     student = command("train-student", cmd_train_student, "final runs of one study on some seeds, measured on test",
                       threads=True)
-    student.add_argument("--study", required=True, help="a method, or METHOD/repeatR for repeat R > 0")
+    student.add_argument("--study", required=True, help=STUDY_HELP)
     student.add_argument("--seeds", type=int, nargs="+", required=True)
     student.add_argument("--params", type=Path, default=None, help="best.json from tuning (default: config values)")
     agg = command("aggregate", cmd_aggregate, "collect final runs into runs.csv and a table")
     agg.add_argument("--metrics", type=Path, nargs="+", required=True)
     command("report", cmd_report, "statistics, tables (.tex/.md/.csv), figures (.pdf/.png) and report.md")
+    _compare_parser(commands)
     return parser
 
 
@@ -170,11 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config" and not (args.file or args.config):
         build_parser().error("check-config needs a config file")
     try:
-        args.handler(args)
+        return args.handler(args) or 0  # a handler returns an exit status or nothing
     except (ConfigError, FileNotFoundError) as error:
         log.error("%s", error)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

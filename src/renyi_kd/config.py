@@ -24,6 +24,12 @@ SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 _RENYI_NAME = re.compile(r"^renyi-a(?P<alpha>[0-9][0-9.]*|inf)$")  # the Rényi shorthand; other names are free
 
 
+# Keys that were renamed: a config that still uses one is told what replaced it.
+RENAMED_KEYS = {
+    "teacher.seed": ": teacher.seeds replaced it (a list, one teacher per seed), e.g. `seeds: [0]` for one teacher",
+}
+
+
 class ConfigError(ValueError):
     """A configuration value that cannot run; the message starts with the dotted key."""
 
@@ -139,10 +145,12 @@ def _validate_schema(config: dict[str, Any]) -> None:
     if errors:
         error = jsonschema.exceptions.best_match(errors)
         path = list(error.absolute_path)
-        if error.validator == "additionalProperties":
-            unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        if error.validator in ("additionalProperties", "unevaluatedProperties"):
+            allowed = _allowed_keys(error.schema, schema)
+            unknown = sorted(set(error.instance) - allowed)
             key = ".".join(str(p) for p in path + unknown[:1])
-            raise ConfigError(key or "<root>", f"unknown key (allowed: {sorted(error.schema.get('properties', {}))})")
+            hint = RENAMED_KEYS.get(key, "")
+            raise ConfigError(key or "<root>", f"unknown key{hint} (allowed: {sorted(allowed)})")
         if "propertyNames" in error.schema_path:
             key = ".".join(str(p) for p in path + [error.instance])
             raise ConfigError(key, "method names are ce, kl or renyi-a{alpha} (e.g. renyi-a0.5, renyi-a2, renyi-ainf)")
@@ -150,6 +158,14 @@ def _validate_schema(config: dict[str, Any]) -> None:
             missing = error.message.split("'")[1]
             raise ConfigError(".".join(str(p) for p in path + [missing]), "is required")
         raise ConfigError(".".join(str(p) for p in path) or "<root>", error.message)
+
+
+def _allowed_keys(node: dict[str, Any], schema: dict[str, Any]) -> set[str]:
+    """The keys a schema node allows: its own properties and those of the definition it refers to."""
+    allowed = set(node.get("properties", {}))
+    if "$ref" in node:
+        allowed |= _allowed_keys(schema["$defs"][node["$ref"].rsplit("/", 1)[1]], schema)
+    return allowed
 
 
 def _with_defaults(validator_cls: type) -> type:
@@ -216,11 +232,11 @@ def _check_data(config: dict[str, Any]) -> None:
 
 
 def _check_schedules(config: dict[str, Any]) -> None:
-    from renyi_kd.experiment import ModelConfig
+    from renyi_kd.experiment import ModelConfig, TeacherConfig
     from renyi_kd.training.optim import Schedule, check_schedule
 
-    for role in ("teacher", "student"):
-        section = ModelConfig.from_config(config[role])
+    for role, kind in (("teacher", TeacherConfig), ("student", ModelConfig)):
+        section = kind.from_config(config[role])
         problems = check_schedule(Schedule.from_config(section.schedule), section.epochs)
         if problems:
             raise ConfigError(f"{role}.schedule", "; ".join(problems))

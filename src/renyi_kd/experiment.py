@@ -69,7 +69,7 @@ class ScheduleConfig(Section):
 
 @dataclass(frozen=True)
 class ModelConfig(Section):
-    """``teacher`` or ``student``: the timm model and how it is trained (``seed``: the teacher's only)."""
+    """``student`` (and the shared part of ``teacher``): the timm model and how it is trained."""
 
     model: str
     pretrained_file: str | None
@@ -79,13 +79,23 @@ class ModelConfig(Section):
     batch_size: int
     optimizer: OptimizerConfig
     schedule: ScheduleConfig
-    seed: int
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any]) -> ModelConfig:
         schedule = section["schedule"]
         return cls(**{**section, "optimizer": OptimizerConfig(**section["optimizer"]),
                       "schedule": ScheduleConfig(**{**schedule, "milestones": tuple(schedule["milestones"])})})
+
+
+@dataclass(frozen=True)
+class TeacherConfig(ModelConfig):
+    """``teacher``: the model, trained once per seed of ``seeds`` (K teachers on the same splits)."""
+
+    seeds: tuple[int, ...] = (0,)
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> TeacherConfig:
+        return super().from_config({**section, "seeds": tuple(section["seeds"])})
 
 
 @dataclass(frozen=True)
@@ -192,7 +202,7 @@ class Experiment:
     runtime: RuntimeConfig
     tracking: TrackingConfig
     data: DataConfig | None = None
-    teacher: ModelConfig | None = None
+    teacher: TeacherConfig | None = None
     student: ModelConfig | None = None
     distillation: DistillationConfig | None = None
     methods: dict[str, Method] = field(default_factory=dict)
@@ -209,7 +219,7 @@ class Experiment:
             runtime=RuntimeConfig.from_config(config["runtime"]),
             tracking=TrackingConfig.from_config(config["tracking"]),
             data=_section(DataConfig, config, "data"),
-            teacher=_section(ModelConfig, config, "teacher"),
+            teacher=_section(TeacherConfig, config, "teacher"),
             student=_section(ModelConfig, config, "student"),
             distillation=_section(DistillationConfig, config, "distillation"),
             methods={name: method_from_config(config, name) for name in config.get("methods", {})},
@@ -223,6 +233,20 @@ class Experiment:
     def load(cls, path: str | Path) -> Experiment:
         """A YAML config file, validated (:func:`renyi_kd.config.load_config`)."""
         return cls.from_config(load_config(path))
+
+    @property
+    def clusters(self) -> list[tuple[int, int]]:
+        """Every cluster ``(teacher seed, repeat)``, in cluster order (:meth:`cluster_index`)."""
+        return [(teacher, repeat) for teacher in self.teacher.seeds for repeat in range(self.tuning.repeats)]
+
+    def cluster_index(self, teacher: int, repeat: int) -> int:
+        """``k = teacher index * tuning.repeats + repeat``: 0 for the first teacher's first draw, and ``repeat``
+        for every draw of the first teacher, so one teacher numbers its clusters by repeat."""
+        if teacher not in self.teacher.seeds:
+            raise ValueError(f"teacher {teacher} is not one of teacher.seeds {list(self.teacher.seeds)}")
+        if not 0 <= repeat < self.tuning.repeats:
+            raise ValueError(f"repeat {repeat} is not below tuning.repeats {self.tuning.repeats}")
+        return self.teacher.seeds.index(teacher) * self.tuning.repeats + repeat
 
     def tuning_budget(self, method: str) -> tuple[int, int]:
         """(trials, epochs per trial) of a method's study: the same for every method unless explicitly allowed."""

@@ -4,54 +4,69 @@
 outputs and every stage of the package read their paths from it, so no stage rebuilds another's path::
 
     layout = Layout("results/digits-default")
-    layout.teacher.weights                    # results/digits-default/teacher/model.safetensors
-    layout.study("kl").best                   # .../tune/kl/best.json
-    layout.final("kl", 3).metrics             # .../final/kl/seed3/metrics.json
+    layout.teacher(0).weights                 # results/digits-default/teacher/seed0/model.safetensors
+    layout.study("kl/teacher0/repeat0").best  # .../tune/kl/teacher0/repeat0/best.json
+    layout.final("kl/teacher0/repeat0", 3).metrics   # .../final/kl/teacher0/repeat0/seed3/metrics.json
     layout.report.table("main", "tex")        # .../report/tables/main.tex
 
 Any argument may be a Snakemake wildcard (``layout.final("{study}", "{seed}").metrics``), so the rules'
 patterns come from the same names as the files the package writes.
 
-A *study* is one method's tuning study, or one of its independent repeats (``tuning.repeats``): its id is
-the method name for repeat 0 and ``{method}/repeat{r}`` for repeat r > 0, so the default layout (one repeat)
-reads ``tune/kl/best.json`` and ``final/kl/seed3/metrics.json``, and repeats nest under their method.
+A *cluster* is one teacher (``teacher.seeds``: each teacher is named by its training seed) and one tuning draw
+(``tuning.repeats``). A *study* is one method's tuning study in one cluster: its id is
+``{method}/teacher{t}/repeat{r}`` (:func:`study_id`), the same scheme for one cluster as for many, so the
+files of a method nest by teacher, then by repeat, and the final runs of a study under ``final/{study}/``.
 """
 
 from __future__ import annotations
 
+import glob
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-_REPEAT = re.compile(r"^(?P<method>[^/]+)/repeat(?P<repeat>[1-9][0-9]*)$")
+_NUMBER = r"(?:0|[1-9][0-9]*)"
+_STUDY = re.compile(rf"^(?P<method>[^/]+)/teacher(?P<teacher>{_NUMBER})/repeat(?P<repeat>{_NUMBER})$")
 
 RESULTS_DIR = Path("results")
 TRACKING_STORE = "mlflow.db"  # the embedded MLflow store, in the results folder beside every experiment
 ARTIFACTS_DIR = "mlartifacts"
 
 
-def study_id(method: str, repeat: int = 0) -> str:
-    """``kl`` for repeat 0, ``kl/repeat2`` for repeat 2."""
-    if repeat < 0:
-        raise ValueError(f"repeat must be >= 0, got {repeat}")
-    return method if repeat == 0 else f"{method}/repeat{repeat}"
+class Study(NamedTuple):
+    """What a study id names: the method, the teacher's seed and the tuning repeat."""
+
+    method: str
+    teacher: int
+    repeat: int
 
 
-def parse_study(study: str) -> tuple[str, int]:
-    """Inverse of :func:`study_id`: ``(method, repeat)``."""
-    match = _REPEAT.match(study)
-    return (match["method"], int(match["repeat"])) if match else (study, 0)
+def study_id(method: str, teacher: int, repeat: int = 0) -> str:
+    """``kl/teacher0/repeat0``: method ``kl``, the teacher of seed 0, tuning repeat 0."""
+    if teacher < 0 or repeat < 0:
+        raise ValueError(f"teacher and repeat must be >= 0, got teacher {teacher}, repeat {repeat}")
+    return f"{method}/teacher{teacher}/repeat{repeat}"
 
 
-def study_ids(methods: list[str], repeats: int) -> list[str]:
-    """Every study of an experiment, method by method."""
-    return [study_id(method, repeat) for method in methods for repeat in range(repeats)]
+def parse_study(study: str) -> Study:
+    """Inverse of :func:`study_id`."""
+    match = _STUDY.match(study)
+    if match is None:
+        raise ValueError(f"{study!r} is not a study id (METHOD/teacherT/repeatR, e.g. kl/teacher0/repeat0)")
+    return Study(match["method"], int(match["teacher"]), int(match["repeat"]))
+
+
+def study_ids(methods: list[str], teachers: list[int] | tuple[int, ...], repeats: int) -> list[str]:
+    """Every study of an experiment, method by method, then cluster by cluster (teacher, then repeat)."""
+    return [study_id(method, teacher, repeat)
+            for method in methods for teacher in teachers for repeat in range(repeats)]
 
 
 def study_pattern(methods: list[str]) -> str:
     """Regular expression of the study ids of ``methods`` (a Snakemake wildcard constraint)."""
     names = "|".join(re.escape(m) for m in sorted(methods, key=len, reverse=True))
-    return rf"(?:{names})(?:/repeat[1-9][0-9]*)?"
+    return rf"(?:{names})/teacher{_NUMBER}/repeat{_NUMBER}"
 
 
 def _file(name: str, doc: str = "") -> property:
@@ -61,7 +76,7 @@ def _file(name: str, doc: str = "") -> property:
 
 @dataclass(frozen=True)
 class TeacherFiles:
-    """``teacher/``: the trained teacher and its exported logits."""
+    """``teacher/seed{t}/``: the teacher trained with seed ``t`` and its exported logits."""
 
     dir: Path
 
@@ -89,7 +104,7 @@ class StudyFiles:
 
 @dataclass(frozen=True)
 class RunFiles:
-    """``final/{study}/seed{seed}/``: one final run."""
+    """``final/{study}/seed{seed}/``: one final run (a study's chosen hyperparameters, one seed)."""
 
     dir: Path
 
@@ -154,12 +169,18 @@ class Layout:
     def splits(self) -> Path:
         return self.root / "data" / "splits.json"
 
-    @property
-    def teacher(self) -> TeacherFiles:
-        return TeacherFiles(self.root / "teacher")
+    def teacher(self, seed: int | str) -> TeacherFiles:
+        """The files of the teacher trained with ``seed`` (one of ``teacher.seeds``)."""
+        return TeacherFiles(self.root / "teacher" / f"seed{seed}")
 
     def study(self, study: str) -> StudyFiles:
         return StudyFiles(self.root / "tune" / study)
+
+    def studies(self, method: str) -> list[Study]:
+        """The studies of ``method`` that have a folder, by cluster."""
+        folders = (self.root / "tune").glob(f"{glob.escape(method)}/teacher*/repeat*")
+        ids = ("/".join(folder.relative_to(self.root / "tune").parts) for folder in folders if folder.is_dir())
+        return sorted(parse_study(study) for study in ids if _STUDY.match(study))
 
     def final(self, study: str, seed: int | str) -> RunFiles:
         return RunFiles(self.root / "final" / study / f"seed{seed}")

@@ -7,7 +7,7 @@ the functions), so the schema can read it.
 A per-image metric has one function ``compute(logits, targets, teacher_logits, *, dtype, reduction)`` that
 gives its per-image values (``reduction="none"``) or their mean (``reduction="mean"``), as torch's losses do.
 A run's value (runs.csv, ``teacher/metrics.json``) is the mean in float32 (:func:`evaluate`); the report's
-bootstrap resamples the per-image values in float64 (:mod:`renyi_kd.report.image_metrics`). For logits ``z_i``,
+inference takes the per-image values in float64 for the test sample's variance (:mod:`renyi_kd.report.image_metrics`). For logits ``z_i``,
 labels ``y_i`` and teacher logits ``v_i`` of test images i = 1..n:
 
 - ``test_acc = mean_i [argmax z_i = y_i]``, ``test_nll = mean_i -log softmax(z_i)_{y_i}``,

@@ -164,7 +164,7 @@ if [[ " $PARTS " == *" 2 "* ]]; then
   "$PYTHON" "$ROOT/tests/tiny_config.py" "$EXP" "$SLURM_RUN/config.yaml" final.seeds_per_job=1 "methods={ce: null, kl: null, renyi-a2: null}" \
     tuning.n_trials=$N_TRIALS tuning.epochs=20 tuning.pruner.name=none tuning.workers_per_study=2
   CURRENT=$SLURM_RUN
-  TARGET="results/$EXP/tune/renyi-a2/best.json"
+  TARGET="results/$EXP/tune/renyi-a2/teacher0/repeat0/best.json"   # its one cluster: teacher seed 0, repeat 0
   t0=$SECONDS
   submitted_before=$(slurm_submitted_jobs)
   # --retries 0: the killed job is not resubmitted by this invocation; the next invocation must pick it up.

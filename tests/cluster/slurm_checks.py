@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from renyi_kd.layout import Layout, StudyFiles, study_id
+
 TRIAL_FIELDS = ("number", "state", "value", "params")
 
 
@@ -86,18 +88,28 @@ def cmd_compare(workdir_a: str, workdir_b: str, experiment: str) -> None:
           "weight_decay/T/beta)")
 
 
+def tiny_study(method: str) -> str:
+    """The study id of ``method`` in the tiny run's one cluster (teacher seed 0, repeat 0)."""
+    return study_id(method, 0)
+
+
+def study_files(workdir: str, experiment: str, method: str) -> StudyFiles:
+    return Layout(Path(workdir) / "results" / experiment).study(tiny_study(method))
+
+
 def study_trials(workdir: str, experiment: str, method: str) -> list[dict]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    path = Path(workdir) / "results" / experiment / "tune" / method / "study.journal"
+    path = study_files(workdir, experiment, method).journal
     if not path.exists():
         return []
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
-    # The study of the method (``{experiment}/{method}`` with or without a settings digest); the newest if the
+    # The method's study (``{experiment}/{study}`` with or without a settings digest); the newest if the
     # journal holds several.
+    name = f"{experiment}/{tiny_study(method)}"
     names = [s.study_name for s in sorted(storage.get_all_studies(), key=lambda s: s._study_id)
-             if s.study_name == f"{experiment}/{method}" or s.study_name.startswith(f"{experiment}/{method}/")]
+             if s.study_name == name or s.study_name.startswith(f"{name}/")]
     if not names:  # the journal exists but the study is not created yet
         return []
     study = optuna.load_study(study_name=names[-1], storage=storage)
@@ -146,15 +158,15 @@ def cmd_resumed(workdir: str, experiment: str, method: str, n_trials: str, befor
         by_worker.setdefault(trial["user_attrs"]["worker"], []).append(trial["number"])
     if sorted(by_worker) != [0, 1]:
         fail(f"expected the trials of two workers, got {by_worker}")
-    trials_csv = Path(workdir) / "results" / experiment / "tune" / method / "trials.csv"
-    with open(trials_csv) as handle:
+    with open(study_files(workdir, experiment, method).trials) as handle:
         csv_rows = list(csv.DictReader(handle))
     if len(csv_rows) != len(after):
         fail(f"trials.csv has {len(csv_rows)} rows, the journal {len(after)} trials")
     runs = mlflow_runs(Path(workdir), experiment)
-    study_runs = [r for r in runs if r.data.tags.get("renyi_kd.job") == f"tune/{method}"]
+    job = f"tune/{tiny_study(method)}"
+    study_runs = [r for r in runs if r.data.tags.get("renyi_kd.job") == job]
     if [r.info.status for r in study_runs] != ["FINISHED"]:
-        fail(f"expected one FINISHED MLflow run for tune/{method}, got {[r.info.status for r in study_runs]}")
+        fail(f"expected one FINISHED MLflow run for {job}, got {[r.info.status for r in study_runs]}")
     trial_runs = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == study_runs[0].info.run_id]
     trial_states: dict[str, int] = {}
     for run in trial_runs:

@@ -1,7 +1,7 @@
 rule aggregate:
     input:
         metrics=final_outputs("metrics"),
-        teacher=rules.train_teacher.output.metrics,
+        teachers=teacher_files("metrics"),
     output:
         runs=LAYOUT.report.runs,
         table=LAYOUT.report.accuracy,

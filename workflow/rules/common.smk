@@ -7,20 +7,35 @@ def stage_config(*sections):
     return json.dumps({key: config[key] for key in ("experiment", "runtime", "tracking", *sections)})
 
 
-def export_config():
+def teacher_config(wildcards):
+    """What one teacher's training reads: the data and the teacher section with only the job's own seed, so
+    adding a teacher to teacher.seeds reruns no other teacher's jobs."""
+    subset = json.loads(stage_config("data", "teacher"))
+    subset["teacher"]["seeds"] = [int(wildcards.teacher)]
+    return json.dumps(subset)
+
+
+def export_config(wildcards):
     """What the teacher-logit export reads: the data, the teacher and which outputs students need (not the
     distillation defaults, whose change must not rerun the export and so every study)."""
-    subset = json.loads(stage_config("data", "teacher"))
+    subset = json.loads(teacher_config(wildcards))
     subset["distillation"] = {key: config["distillation"][key] for key in ("teacher_outputs", "views")}
     return json.dumps(subset)
 
 
+def teacher_file(name):
+    """An input function: file ``name`` of the teacher of the job's study (``logits``, ``metrics``)."""
+    return lambda wildcards: str(getattr(LAYOUT.teacher(parse_study(wildcards.study).teacher), name))
+
+
 def study_config(wildcards, *sections):
     """As stage_config, with only the study's method: adding or changing another method reruns nothing here.
+    The teachers up to the study's own (its cluster index counts them), so appending a teacher reruns no study.
     Not the number of workers: scaling a study out or in (even half-way, after a kill) keeps the study."""
     subset = json.loads(stage_config(*sections))
-    method = parse_study(wildcards.study)[0]
-    subset["methods"] = {method: config["methods"][method]}
+    study = parse_study(wildcards.study)
+    subset["methods"] = {study.method: config["methods"][study.method]}
+    subset["teacher"]["seeds"] = TEACHERS[: TEACHERS.index(study.teacher) + 1]
     subset.get("tuning", {}).pop("workers_per_study", None)
     return json.dumps(subset)
 
@@ -30,7 +45,8 @@ def tuning_config(wildcards):
 
 
 def final_outputs(name):
-    """One file of every final run, by its name in the layout (``metrics``, ``history``, ``predictions``)."""
+    """One file of every final run (every study, every seed), by its name in the layout (``metrics``, ``history``,
+    ``predictions``)."""
     return [str(getattr(LAYOUT.final(study, seed), name)) for study in STUDIES for seed in SEEDS]
 
 
@@ -43,3 +59,8 @@ def seed_batches():
 def tuned_params(wildcards):
     """best.json of the study when tuning is on; final runs use the config's values otherwise."""
     return {"best": str(LAYOUT.study(wildcards.study).best)} if TUNE else {}
+
+
+def teacher_files(name):
+    """File ``name`` of every teacher (``metrics``, ``logits``)."""
+    return [str(getattr(LAYOUT.teacher(teacher), name)) for teacher in TEACHERS]

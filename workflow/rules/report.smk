@@ -6,8 +6,8 @@ from renyi_kd.report.artefacts import captions_param
 rule report:
     input:
         runs=rules.aggregate.output.runs,
-        teacher=rules.train_teacher.output.metrics,
-        logits=rules.export_logits.output,
+        teachers=teacher_files("metrics"),
+        logits=teacher_files("logits"),
         tuned=[str(LAYOUT.study(study).best) for study in STUDIES] if TUNE else [],
         trials=[str(LAYOUT.study(study).trials) for study in STUDIES] if TUNE else [],
         histories=final_outputs("history"),

@@ -1,6 +1,6 @@
-# Final runs: every study's chosen hyperparameters retrained on the same seeds, so runs pair up; the test split
-# is read here and nowhere before. One job trains final.seeds_per_job seeds of one study in one process (one
-# rule per batch of seeds); each seed keeps its own outputs, checkpoint and MLflow run.
+# Final runs: every study's chosen hyperparameters retrained on the same seeds, so runs pair up within clusters; the
+# test split is read here and nowhere before. One job trains final.seeds_per_job seeds of one study in one process
+# (one rule per batch of seeds); each seed keeps its own outputs, checkpoint and MLflow run.
 for batch in seed_batches():
 
     rule:
@@ -8,8 +8,8 @@ for batch in seed_batches():
             f"final_seed{batch[0]}" if len(batch) == 1 else f"final_seeds{batch[0]}to{batch[-1]}"
         input:
             unpack(tuned_params),
-            logits=rules.export_logits.output,
-            teacher=rules.train_teacher.output.metrics,
+            logits=teacher_file("logits"),
+            teacher=teacher_file("metrics"),
             tracking=rules.init_tracking.output,
         output:
             metrics=expand(LAYOUT.final("{{study}}", "{seed}").metrics, seed=batch),

@@ -1,4 +1,5 @@
-# One Optuna study per method (and per repeat), the same budget for all. The `tune` job opens the study (the
+# One Optuna study per method and cluster (teacher, repeat), the same budget for all; each reads its own teacher's
+# logits. The `tune` job opens the study (the
 # first opener enqueues the shared start-up design and creates its MLflow run), runs its trials and writes
 # best.json. With tuning.workers_per_study: K > 1, K `tune_worker` jobs share the study first, and `tune`
 # only runs what a killed worker left and closes the study.
@@ -6,8 +7,8 @@
 
 rule tune_worker:
     input:
-        logits=rules.export_logits.output,
-        teacher=rules.train_teacher.output.metrics,
+        logits=teacher_file("logits"),
+        teacher=teacher_file("metrics"),
         tracking=rules.init_tracking.output,
     output:
         LAYOUT.study("{study}").worker("{worker}"),
@@ -28,8 +29,8 @@ rule tune_worker:
 
 rule tune:
     input:
-        logits=rules.export_logits.output,
-        teacher=rules.train_teacher.output.metrics,
+        logits=teacher_file("logits"),
+        teacher=teacher_file("metrics"),
         tracking=rules.init_tracking.output,
         workers=expand(LAYOUT.study("{{study}}").worker("{worker}"), worker=range(WORKERS) if WORKERS > 1 else []),
     output:

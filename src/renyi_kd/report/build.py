@@ -1,6 +1,6 @@
 """The report of one experiment: inference, then every registered figure and table, then ``report.md``.
 
-Reads the experiment's results through :class:`renyi_kd.layout.Layout` (runs.csv, the teacher's metrics and test
+Reads the experiment's results through :class:`renyi_kd.layout.Layout` (runs.csv, every teacher's metrics and test
 logits, the studies' best.json and trials.csv, the final runs' histories and test predictions) and writes under
 its ``report/`` folder ``report.md``, ``tables/`` and ``figures/``: one file set per record of
 :data:`renyi_kd.report.artefacts.ARTEFACTS`. ``tables/comparisons.csv`` is the machine-readable contract: one row
@@ -24,7 +24,6 @@ from renyi_kd.metrics import HEADLINE, METRICS
 from renyi_kd.report import comparison_tables, figures, inference_figures  # noqa: F401
 from renyi_kd.report import inference_text as _text
 from renyi_kd.report.artefacts import ARTEFACTS, Artefact, in_section, snakemake_captions
-from renyi_kd.report.bootstrap import Replicates
 from renyi_kd.report.context import ReportContext
 from renyi_kd.report.document import teacher_sentence, write_report
 from renyi_kd.report.formatting import Table
@@ -67,7 +66,7 @@ def _resolve_methods(catalog: MethodCatalog, runs_methods: Sequence[str], method
 
 
 def _with_intervals(summary: pd.DataFrame, intervals: pd.DataFrame) -> pd.DataFrame:
-    """The summary with its t-interval replaced by the bootstrap interval of the method's mean."""
+    """The summary with its t-interval replaced by the clustered interval of the method's mean."""
     merged = summary.drop(columns=["ci_low", "ci_high"]).merge(intervals, on=["method", "metric"], how="left")
     return merged[["method", "metric", "n", "mean", "std", "sem", "ci_low", "ci_high", "interval"]]
 
@@ -109,16 +108,15 @@ def _context(layout: Layout, config: ReportSettings, methods: list[str] | None) 
 
     hypotheses, notes = declare_hypotheses(config.questions, present)
     image_values, image_notes = load_image_values(exp_dir, runs)
-    replicates = Replicates(image_values, config.resamples, config.bootstrap_seed)
-    comparisons, comparison_notes = compare(runs, hypotheses, config, replicates)
+    comparisons, comparison_notes = compare(runs, hypotheses, config, image_values)
     notes += image_notes + comparison_notes
     summary = summarize(runs, methods=present, catalog=catalog)
     metrics = [m for m in METRICS if m in set(summary["metric"])]
-    summary = _with_intervals(summary, method_intervals(runs, present, metrics, config, replicates))
+    summary = _with_intervals(summary, method_intervals(runs, present, metrics, config, image_values))
     trials = load_trials(exp_dir, present, catalog)
     context = ReportContext(
         figures=layout.report.figures, tables=layout.report.tables, catalog=catalog, settings=config, methods=present,
-        runs=runs, summary=summary, comparisons=comparisons, teacher=load_teacher(exp_dir),
+        runs=runs, summary=summary, comparisons=comparisons, teacher=load_teacher(exp_dir, runs),
         tuned=tuned_parameters(exp_dir, runs, present, catalog), trials=trials, budget=tuning_budget(trials),
         objective=_objective(trials), histories=load_histories(exp_dir, runs),
         published=published_rows(config.published, runs, catalog),
@@ -140,11 +138,13 @@ def _build(artefact: Artefact, context: ReportContext) -> Any:
 
 
 def _results_text(context: ReportContext) -> list[str]:
-    """Verdicts per reference of the headline metric, what inconclusive means, the power, the other metrics'
-    claims."""
+    """What the verdicts cover, verdicts per reference of the headline metric, what inconclusive means, the power,
+    the other metrics' claims."""
     config, comparisons, present = context.settings, context.comparisons, context.methods
     references = context.headline_references
-    results = [_text.verdict_paragraph(comparisons, present, r, HEADLINE, config, context.catalog) for r in references]
+    scope = _text.scope_sentence(comparisons, context.runs)
+    results = [scope] if scope else []
+    results += [_text.verdict_paragraph(comparisons, present, r, HEADLINE, config, context.catalog) for r in references]
     results.append(_text.INCONCLUSIVE_MEANS)
     power = _text.power_sentence(comparisons, config, context.catalog, HEADLINE)
     others = [m for m in dict.fromkeys(q.metric for q in config.questions) if m != HEADLINE]

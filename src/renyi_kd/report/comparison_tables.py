@@ -20,7 +20,10 @@ from renyi_kd.report.formatting import Table, fmt_p, html_page, is_missing, labe
 from renyi_kd.report.inference import COMPARISON_COLUMNS, EXTRA_COLUMNS, against
 from renyi_kd.report.methods import MethodCatalog
 
-__all__ = ["comparison_tables", "fmt_difference", "fmt_margin", "metric_name", "verdict_table", "write_comparisons"]
+__all__ = [
+    "cluster_range", "comparison_tables", "fmt_difference", "fmt_margin", "metric_name", "verdict_table",
+    "write_comparisons",
+]  # fmt: skip
 
 def metric_name(metric: str) -> str:
     """The metric's long name (:data:`renyi_kd.metrics.METRICS`), or its name when it has no record."""
@@ -49,6 +52,19 @@ def fmt_margin(metric: str, margin: float) -> str:
     return f"±{scale * margin:.{decimals}f}{unit}"
 
 
+def cluster_range(comparisons: pd.DataFrame) -> str:
+    """The numbers of clusters the rows rest on: ``4``, or ``1 to 4`` when they differ."""
+    clusters = sorted(set(comparisons["clusters"].astype(int)))
+    return " to ".join(map(str, dict.fromkeys([clusters[0], clusters[-1]])))
+
+
+def _units(rows: pd.DataFrame) -> str:
+    """The units of replication of a question's rows, in words."""
+    if set(rows["clusters"]) == {1}:
+        return "seeds (one cluster: this teacher and this tuning draw)"
+    return f"{cluster_range(rows)} clusters (teachers × tuning draws)"
+
+
 def _question_table(name: str, rows: pd.DataFrame, level: float, catalog: MethodCatalog) -> Table:
     metric = rows["metric"].iloc[0]
     numbers = [
@@ -66,8 +82,8 @@ def _question_table(name: str, rows: pd.DataFrame, level: float, catalog: Method
     margin = f"within {fmt_margin(metric, margins.iloc[0])}" if len(margins) else "not run (no margin for this metric)"
     notes = [
         f"Question {name}: {metric_name(metric)}, {len(rows)} hypotheses. Difference: method − reference with its "
-        f"{100 * level:g}% bootstrap interval over repeats, seeds and test images; p: paired t-test over the n "
-        "paired runs, Holm-adjusted within the question.",
+        f"{100 * level:g}% t interval over {_units(rows)}, with the test sample's variance where every run has "
+        "per-image values; p: the t-test of the same statistic, Holm-adjusted within the question; n: paired runs.",
         f"TOST equivalence {margin}, Holm-adjusted over the question's equivalence tests.",
     ]
     return Table(
@@ -141,8 +157,8 @@ def _verdicts(report: ReportContext) -> Table | None:
 
 @table("comparisons", section="results", needs=("comparisons",), caption="Every tested hypothesis of the declared "
        "questions (report.comparisons), each (method, reference) pair once per question: the difference method − "
-       "reference with its {level}% percentile bootstrap interval (tuning repeats, then seeds, then test images "
-       "resampled, one image draw shared by every run), the paired t-test over the paired runs, its Holm adjustment "
+       "reference with its {level}% t interval (clusters of one teacher and one tuning draw as units, or seeds "
+       "with one cluster; the test sample's variance added), the t-test of the same statistic, its Holm adjustment "
        "within the question, the TOST equivalence test against {reference} (Holm over the question's equivalence "
        "tests) and the verdict: better, worse, equivalent or inconclusive. Inconclusive is not evidence of no "
        "difference. Machine-readable: tables/comparisons.csv.")

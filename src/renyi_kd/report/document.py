@@ -29,22 +29,31 @@ Built = Mapping[tuple[str, str], Any]  # (kind, name) -> what the artefact's bui
 
 
 def teacher_sentence(context: ReportContext) -> str:
-    """One sentence on the teacher, and the student trained alone for comparison."""
+    """One sentence on the teacher (or the mean of the teachers, with several), and the student trained alone for
+    comparison."""
     runs, summary = context.runs, context.summary
     acc = summary[summary["metric"] == HEADLINE].set_index("method")
     alone = context.catalog.alone(context.methods)
     teacher = context.teacher or {}
-    name = teacher.get("model") or next(iter(runs["teacher"].dropna()), None)
+    name = teacher.get("model") or next(iter(runs["teacher_model"].dropna()), None)
+    count = teacher.get("count", 1)
     parts = []
     if name is None and not teacher:
-        parts.append("No teacher metrics were found (teacher/metrics.json).")
+        parts.append("No teacher metrics were found (teacher/seed{t}/metrics.json).")
     else:
         details = []
         if not is_missing(teacher.get("params")):
             details.append(f"{int(teacher['params']):,} parameters")
-        text = f"The teacher ({name}" + (", " + ", ".join(details) if details else "") + ")"
+        if count > 1:
+            details.append(f"seeds {', '.join(str(seed) for seed in teacher['seeds'])}")
+        subject = "The teacher" if count == 1 else f"The {count} teachers"
+        text = f"{subject} ({name}" + (", " + ", ".join(details) if details else "") + ")"
         if not is_missing(teacher.get("test_acc")):
-            text += f" reaches {100 * teacher['test_acc']:.2f}% test accuracy"
+            if count == 1:
+                text += f" reaches {100 * teacher['test_acc']:.2f}% test accuracy"
+            else:
+                spread = "" if is_missing(teacher.get("test_acc_std")) else f" ± {100 * teacher['test_acc_std']:.2f}"
+                text += f" reach {100 * teacher['test_acc']:.2f}{spread}% test accuracy on average"
             if not is_missing(teacher.get("val_acc")):
                 text += f" ({100 * teacher['val_acc']:.2f}% on validation)"
             if not is_missing(teacher.get("epochs")):
@@ -99,8 +108,9 @@ def write_report(
 
     comparisons = files.table("comparisons", "md").relative_to(report_dir).as_posix()
     comparisons_csv = files.table("comparisons", "csv").relative_to(report_dir).as_posix()
-    repeats = runs["repeat"].nunique()
-    design = f"{runs['seed'].nunique()} seeds" + (f" × {repeats} tuning repeats" if repeats > 1 else "")
+    clusters = len(runs[["teacher", "repeat"]].drop_duplicates())
+    design = f"{runs['seed'].nunique()} seeds" + (
+        f" × {clusters} clusters (teacher, tuning repeat)" if clusters > 1 else "")
     out: list[str] = [
         f"# Results: {context.experiment}",
         "",

@@ -457,7 +457,7 @@ def _gradient_vs_temperature(report: ReportContext) -> list[Path]:
 
 
 @figure("accuracy_vs_alpha", section="results", needs=("summary",), caption="Test accuracy against the Rényi order "
-        "α (mean and {level}% bootstrap interval over repeats, seeds and test images; α = 0 is the reverse-KL limit, "
+        "α (mean and {level}% interval over clusters or seeds, and test images; α = 0 is the reverse-KL limit, "
         "α = 1 is KL). Dashed: {reference}, dotted: the student alone, with their interval bands. Methods without a "
         "Rényi order are in the forest plot.")
 def _accuracy_vs_alpha(report: ReportContext) -> list[Path] | None:

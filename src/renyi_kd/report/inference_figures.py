@@ -1,9 +1,8 @@
 """Figures of the comparisons and of the tuning budget, each as ``{name}.pdf`` and ``{name}.png``.
 
 - ``forest_vs_reference``: every method's difference to the equivalence reference on the headline metric (test
-  accuracy) with its bootstrap
-  interval, the equivalence margin shaded and the verdict written beside it (any method set: methods without a
-  Rényi order appear here even though ``accuracy_vs_alpha`` has no place for them).
+  accuracy) with its interval, the equivalence margin shaded and the verdict written beside it (any method set:
+  methods without a Rényi order appear here even though ``accuracy_vs_alpha`` has no place for them).
 - ``tuning_budget``: expected best validation objective against the number of trials (Dodge et al. 2019), one
   line per method with a band of one standard deviation.
 """
@@ -95,8 +94,9 @@ def tuning_budget_figure(
 
 
 @figure("forest_vs_reference", section="results", rank=-1, needs=("comparisons",), caption="Test accuracy of every "
-        "method minus {reference}, in percentage points, with its {level}% bootstrap interval (repeats, seeds and test "
-        "images resampled, paired); shaded: the equivalence margin; right: the verdict of the declared question.")
+        "method minus {reference}, in percentage points, with its {level}% interval (clusters or, with one cluster, "
+        "seeds as units; test sample included; paired); shaded: the equivalence margin; right: the verdict of the "
+        "declared question.")
 def _forest_vs_reference(report: ReportContext) -> list[Path] | None:
     return forest_figure(report.comparisons, report.methods, report.catalog, report.figures,
                          reference=report.reference, margin=report.settings.margin(HEADLINE))

@@ -1,8 +1,10 @@
-"""The sentences of ``report.md`` that state the inference: questions, method, verdicts, power, tuning budget.
+"""The sentences of ``report.md`` that state the inference: questions, method, scope, verdicts, power, tuning budget.
 
 Verdicts are said with their own words (better, worse, equivalent, inconclusive); an inconclusive comparison
-is never described as "no difference". The power sentence gives the smallest difference the paired t-test
-could detect at the first Holm step, next to the observed differences and the intervals' half-width.
+is never described as "no difference". The scope sentence says what the verdicts cover: how many clusters
+(teachers x tuning draws) they rest on, and with one cluster that they hold for this teacher and this tuning draw.
+The power sentence gives the smallest difference the test could detect at the first Holm step, next to the
+observed differences and the intervals' half-width.
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from renyi_kd.report.bootstrap import SEEDS_ONLY
 from renyi_kd.metrics import HEADLINE
-from renyi_kd.report.comparison_tables import fmt_difference, fmt_margin, metric_name
+from renyi_kd.report.comparison_tables import cluster_range, fmt_difference, fmt_margin, metric_name
 from renyi_kd.report.figures import objective_axis
-from renyi_kd.report.inference import VERDICTS, against
+from renyi_kd.report.inference import CLUSTER, VERDICTS, against
 from renyi_kd.report.methods import MethodCatalog
 from renyi_kd.report.settings import ReportSettings
 from renyi_kd.report.stats import minimum_detectable_difference
@@ -29,6 +30,7 @@ __all__ = [
     "method_paragraph",
     "other_metrics_sentence",
     "power_sentence",
+    "scope_sentence",
     "verdict_paragraph",
 ]
 
@@ -56,22 +58,42 @@ def method_paragraph(comparisons: pd.DataFrame, settings: ReportSettings, catalo
     """How p-values, intervals and verdicts are computed, with the settings in force."""
     level = 100 * (1 - settings.significance)
     a = f"{settings.significance:g}"
-    seeds_only = bool((comparisons["interval"] == SEEDS_ONLY).any())
+    without_images = bool((~comparisons["interval"].str.endswith("+images")).any())
     margins = ", ".join(f"{metric_name(m)} {fmt_margin(m, d)}" for m, d in settings.equivalence_margin.items())
     text = (
-        f"Each comparison pairs the final runs of two methods by tuning repeat and seed (n counts the pairs). p: "
-        f"two-sided paired t-test over the pairs, Holm-adjusted within its question. Interval: {level:g}% percentile "
-        f"bootstrap ({settings.resamples} resamples, seed {settings.bootstrap_seed}) that resamples tuning repeats, "
-        "then seeds within them, then test images, one image draw shared by every run of every method (the test set "
-        "is the same for all of them), so it carries the test sample's noise as well as the seeds'. Equivalence: "
-        f"TOST against {catalog.label(settings.equivalence_reference)} within a margin ({margins or 'none set'}), "
-        f"Holm-adjusted over the question's equivalence tests. Verdict, at level {a}: better or worse when the "
-        "adjusted p is below it and the interval excludes 0; equivalent when the adjusted TOST p is below it and the "
-        "interval lies inside the margin; inconclusive otherwise. Each kind of claim (a difference, an equivalence) "
-        f"has a family-wise error of at most {a}."
+        "Each comparison pairs the final runs of two methods by teacher, tuning repeat and seed (n counts the pairs). "
+        "A cluster is one teacher and one tuning draw; with two or more clusters the unit of replication is the "
+        "cluster (the difference is the mean of the clusters' mean paired differences, tested on the cluster means "
+        "with G − 1 degrees of freedom), with one cluster it is the seed (the paired t-test over seeds). The test "
+        "sample's variance is added from each test image's influence on the difference (the same images for every "
+        "run), degrees of freedom by Welch–Satterthwaite. p: two-sided t-test of that statistic, Holm-adjusted "
+        f"within its question; interval: its {level:g}% t interval. Equivalence: TOST on the same statistic against "
+        f"{catalog.label(settings.equivalence_reference)} within a margin ({margins or 'none set'}), Holm-adjusted "
+        f"over the question's equivalence tests. Verdict, at level {a}: better or worse when the adjusted p is below "
+        "it; otherwise equivalent when the adjusted TOST p is below it; inconclusive otherwise. Nothing is "
+        "resampled: no seed can change a verdict. Each kind of claim (a difference, an equivalence) has a "
+        f"family-wise error of at most {a}."
     )
-    if seeds_only:
-        text += " Some intervals resample seeds only (no per-image predictions; column `interval` and Notes)."
+    if without_images:
+        text += (" Some intervals leave out the test sample's variance (no per-image predictions; column `interval` "
+                 "and Notes).")  # fmt: skip
+    return text
+
+
+def scope_sentence(comparisons: pd.DataFrame, runs: pd.DataFrame) -> str | None:
+    """What the verdicts cover: the clusters (teachers x tuning draws) they rest on; None when nothing was tested."""
+    if comparisons.empty:
+        return None
+    counts = [runs[c].nunique() if c in runs.columns else 1 for c in CLUSTER]
+    design = " × ".join(f"{k} {name}{'s' if k != 1 else ''}" for k, name in zip(counts, ("teacher", "tuning draw")))
+    if set(comparisons["clusters"]) == {1}:
+        return (f"Scope: the runs form one cluster ({design}): every verdict holds for this teacher and this tuning "
+                "draw, not for the methods in general; another teacher or another tuning draw may change it.")
+    text = (f"Scope: each verdict rests on {cluster_range(comparisons)} clusters ({design}) as independent "
+            "replicates, so it is about teachers and tuning draws like these, with seeds and test images nested in "
+            "them.")
+    if 1 in set(comparisons["clusters"]):
+        text += " Comparisons with one cluster in common (column `scope`) hold for that teacher and draw only."
     return text
 
 
@@ -104,8 +126,9 @@ def verdict_paragraph(
 
 def power_sentence(comparisons: pd.DataFrame, settings: ReportSettings, catalog: MethodCatalog, metric: str = HEADLINE
                    ) -> str | None:
-    """The minimum difference to the equivalence reference detectable with ``settings.power``, next to the
-    observed differences and the intervals' half-width; None when nothing was tested against it."""
+    """The minimum difference to the equivalence reference detectable with ``settings.power`` (a t-test at the
+    pooled standard error, test sample included, on the median degrees of freedom), next to the observed
+    differences and the intervals' half-width; None when nothing was tested against it."""
     reference = settings.equivalence_reference
     involved = (comparisons["method"] == reference) | (comparisons["reference"] == reference)
     rows = comparisons[(comparisons["metric"] == metric) & involved]
@@ -114,19 +137,22 @@ def power_sentence(comparisons: pd.DataFrame, settings: ReportSettings, catalog:
         return None
     question_tests = int(comparisons.loc[comparisons["family"].isin(tested["family"]), "p"].notna().sum())
     level = settings.significance / question_tests
-    n = int(tested["n"].median())
-    pooled = math.sqrt(float(np.mean(tested["sd_diff"] ** 2)))
-    detectable = minimum_detectable_difference(pooled, n, level, settings.power)
+    units, df = int(tested["units"].median()), float(tested["df"].median())
+    # A t-test at the pooled standard error on the tests' median degrees of freedom (Welch-Satterthwaite's with
+    # the test sample): as an SD over df + 1 units, which is what the noncentral-t solution takes.
+    se = math.sqrt(float(np.mean(tested["se"] ** 2)))
+    detectable = minimum_detectable_difference(se * math.sqrt(df + 1), df + 1, level, settings.power)
     others = [r.reference if r.method == reference else r.method for r in tested.itertuples()]
     diffs = [against(comparisons, other, reference, metric)["diff"] for other in others]
     half = float(np.median((tested["ci_high"] - tested["ci_low"]) / 2))
     ref = catalog.label(reference)
+    unit = "clusters" if int(tested["clusters"].max()) >= 2 else "seeds"
     return (
-        f"Power: with n = {n} pairs and Holm over {question_tests} tests (a lone real difference must pass level "
-        f"{settings.significance:g}/{question_tests} = {level:.4f}), the paired t-test detects a difference in "
-        f"{metric_name(metric)} to {ref} of {fmt_difference(metric, detectable).lstrip('+')} with "
-        f"{100 * settings.power:g}% power at the observed paired spread (pooled SD "
-        f"{fmt_difference(metric, pooled).lstrip('+')}); the intervals, which also carry the test sample's noise, "
+        f"Power: with {units} {unit} as units of replication and Holm over {question_tests} tests (a lone real "
+        f"difference must pass level {settings.significance:g}/{question_tests} = {level:.4f}), the test detects a "
+        f"difference in {metric_name(metric)} to {ref} of {fmt_difference(metric, detectable).lstrip('+')} with "
+        f"{100 * settings.power:g}% power at the observed standard error (pooled "
+        f"{fmt_difference(metric, se).lstrip('+')}, test sample included, {df:.3g} degrees of freedom); the intervals "
         f"have a median half-width of {fmt_difference(metric, half).lstrip('+')}. The observed differences to {ref} "
         f"range from {fmt_difference(metric, min(diffs))} to {fmt_difference(metric, max(diffs))}."
     )

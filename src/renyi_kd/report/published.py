@@ -39,7 +39,7 @@ def published_rows(path: str | Path | None, runs: pd.DataFrame,
         return []
     document = yaml.safe_load(Path(path).read_text())
     first = runs.iloc[0]
-    key = (first.get("dataset"), first.get("teacher"), first.get("student"))
+    key = (first.get("dataset"), first.get("teacher_model"), first.get("student"))
     for entry in document.get("results", []):
         if (entry["dataset"], entry["teacher"], entry["student"]) == key:
             source = document["sources"][entry["source"]]

@@ -4,7 +4,7 @@ Every key is documented in ``workflow/schemas/config.schema.yaml`` (``report:``)
 into typed values. ``report_settings(None)`` gives the defaults: per comparable metric of
 :data:`renyi_kd.metrics.METRICS` one question (Holm's adjustment runs over its tests) of every method against
 ``kl`` and against ``ce``, TOST equivalence against ``kl`` with a margin of 1 point of accuracy,
-level 0.05, power 0.8, 2000 bootstrap resamples with seed 0.
+level 0.05, power 0.8.
 """
 
 from __future__ import annotations
@@ -41,8 +41,6 @@ class ReportSettings:
     equivalence_margin: Mapping[str, float]  # metric -> margin in the metric's units (runs.csv)
     significance: float
     power: float
-    resamples: int
-    bootstrap_seed: int
     published: str | None = None  # docs/published.yaml: reference rows of published numbers
 
     def margin(self, metric: str) -> float | None:
@@ -85,7 +83,5 @@ def report_settings(settings: Mapping[str, Any] | None = None) -> ReportSettings
         equivalence_margin=dict(block["equivalence_margin"]),
         significance=float(block["significance"]),
         power=float(block["power"]),
-        resamples=int(block["bootstrap"]["resamples"]),
-        bootstrap_seed=int(block["bootstrap"]["seed"]),
         published=block["published"],
     )

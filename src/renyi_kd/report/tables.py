@@ -160,13 +160,14 @@ _OBJECTIVE_HEADERS = {
 
 
 def hyperparameters_table(tuned: pd.DataFrame, methods: Sequence[str], catalog: MethodCatalog | None = None) -> Table:
-    """Tuned lr, weight decay, T and beta per study (a Repeat column when there are several), with the best
-    validation objective and trial counts."""
+    """Tuned lr, weight decay, T and beta per study (a Teacher and a Repeat column when there are several), with
+    the best validation objective and trial counts."""
     method_label = (catalog or MethodCatalog()).label
     tuned = tuned[tuned["method"].isin(methods)].copy()
     tuned["order"] = tuned["method"].map({m: i for i, m in enumerate(methods)})
-    tuned = tuned.sort_values(["order", "repeat"])
-    repeats = tuned["repeat"].nunique() > 1
+    tuned = tuned.sort_values(["order", "teacher", "repeat"])
+    factors = [(column, header) for column, header in (("teacher", "Teacher"), ("repeat", "Repeat"))
+               if tuned[column].nunique() > 1]  # the cluster factors that vary
     objectives = set(tuned["objective"].dropna())
     objective = objectives.pop() if len(objectives) == 1 else "val_acc"
     value_text, value_latex, value_scale = _OBJECTIVE_HEADERS.get(objective, (f"Best {objective}", objective, 1.0))
@@ -174,7 +175,7 @@ def hyperparameters_table(tuned: pd.DataFrame, methods: Sequence[str], catalog: 
     for _, row in tuned.iterrows():
         cells: list[tuple[str, str]] = [
             (method_label(row["method"], "text"), method_label(row["method"], "latex")),
-            *([(str(int(row["repeat"])), str(int(row["repeat"])))] if repeats else []),
+            *[(str(int(row[column])), str(int(row[column]))) for column, _ in factors],
             (fmt_sci(row["lr"]), fmt_sci(row["lr"], latex=True)),
             (fmt_sci(row["weight_decay"]), fmt_sci(row["weight_decay"], latex=True)),
             (fmt_float(row["T"], 2), fmt_float(row["T"], 2, latex=True)),
@@ -197,9 +198,9 @@ def hyperparameters_table(tuned: pd.DataFrame, methods: Sequence[str], catalog: 
             "No tuning record for " + ", ".join(method_label(m, "text") for m in from_runs)
             + ": values are those of its final runs."
         )  # fmt: skip
-    repeat_header = ["Repeat"] if repeats else []
-    header_text = ["Method", *repeat_header, "lr", "Weight decay", "T", "β", value_text, "Trials (C/P/F)"]
-    header_latex = ["Method", *repeat_header, "lr", "Weight decay", "$T$", r"$\beta$", value_latex, "Trials C/P/F"]
+    factor_header = [header for _, header in factors]
+    header_text = ["Method", *factor_header, "lr", "Weight decay", "T", "β", value_text, "Trials (C/P/F)"]
+    header_latex = ["Method", *factor_header, "lr", "Weight decay", "$T$", r"$\beta$", value_latex, "Trials C/P/F"]
     check_rows(header_text, text_rows)
     return Table(
         name="hyperparameters",
@@ -223,21 +224,23 @@ def models_table(teacher: dict[str, Any] | None, runs: pd.DataFrame, summary: pd
                  catalog: MethodCatalog | None = None) -> Table:
     """Teacher and student backbones, parameter counts and test accuracies.
 
-    The student's accuracy is that of the student trained alone (the first such method), mean ± std over seeds.
+    ``teacher`` summarises every teacher (:func:`renyi_kd.report.inputs.load_teacher`): with several, their mean
+    test accuracy ± std over teachers. The student's accuracy is that of the student trained alone (the first such
+    method), mean ± std over its runs.
     """
     alone = (catalog or MethodCatalog()).alone(summary["method"])
     teacher = teacher or {}
-    teacher_name = teacher.get("model") or _first_value(runs, "teacher")
+    teacher_name = teacher.get("model") or _first_value(runs, "teacher_model")
     student_name = _first_value(runs, "student")
     student_params = _first_value(runs, "student_params")
     acc = summary[summary["metric"] == HEADLINE].set_index("method")
     alone_mean = acc.loc[alone, "mean"] * 100 if alone in acc.index else math.nan
     alone_std = acc.loc[alone, "std"] * 100 if alone in acc.index else math.nan
-    teacher_acc = teacher.get("test_acc")
-    teacher_acc = 100 * float(teacher_acc) if teacher_acc is not None else math.nan
+    teacher_acc, teacher_std = (100 * float(teacher[key]) if teacher.get(key) is not None else math.nan
+                                for key in ("test_acc", "test_acc_std"))
     student_epochs = _first_value(runs[runs["method"] == alone], "epochs")
     rows = [
-        ("Teacher", teacher_name, teacher.get("params"), teacher_acc, math.nan, teacher.get("epochs")),
+        ("Teacher", teacher_name, teacher.get("params"), teacher_acc, teacher_std, teacher.get("epochs")),
         ("Student", student_name, student_params, alone_mean, alone_std, student_epochs),
     ]
     text_rows, latex_rows = [], []
@@ -254,6 +257,9 @@ def models_table(teacher: dict[str, Any] | None, runs: pd.DataFrame, summary: pd
             ]
         )
     notes = ["Student accuracy: the student trained alone (CE), mean ± std over seeds."]
+    if teacher.get("count", 1) > 1:
+        notes.append(f"Teacher accuracy: mean ± std over the {teacher['count']} teachers (seeds "
+                     f"{', '.join(str(seed) for seed in teacher['seeds'])}).")
     if not is_missing(teacher.get("params")) and not is_missing(student_params) and float(student_params) > 0:
         ratio = float(teacher["params"]) / float(student_params)
         notes.append(f"The student has {ratio:.1f}× fewer parameters than the teacher.")

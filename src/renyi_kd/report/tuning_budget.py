@@ -10,9 +10,9 @@ A trial enters with the value the study saw: a COMPLETE trial its final objectiv
 reported (intermediate) value, a FAILED one the worst value of its study (it used a trial and gave nothing
 better; a pruned trial without a report counts as failed). Only trials that count towards the budget enter
 (:func:`renyi_kd.report.inputs.load_trials`).
-Tuning repeats of a method are independent studies: their curves mix with equal weight,
-``E_k = mean_r E_k,r`` and ``sd_k^2 = mean_r (sd_k,r^2 + E_k,r^2) - E_k^2`` (the best of k trials of a
-randomly chosen repeat), for k up to the smallest study.
+The studies of a method (one per cluster: teacher and tuning repeat) are independent: their curves mix with
+equal weight, ``E_k = mean_r E_k,r`` and ``sd_k^2 = mean_r (sd_k,r^2 + E_k,r^2) - E_k^2`` (the best of k trials
+of a randomly chosen study), for k up to the smallest study.
 """
 
 from __future__ import annotations
@@ -90,12 +90,12 @@ def tuning_budget(trials: pd.DataFrame) -> pd.DataFrame:
     """The curve of every method (columns :data:`BUDGET_COLUMNS`), in the order of ``trials``.
 
     ``trials``: the judged trials of every study (:func:`renyi_kd.report.inputs.load_trials`: columns method,
-    repeat, state, value, intermediate, maximize).
+    teacher, repeat, state, value, intermediate, maximize); a study is one (teacher, repeat) of a method.
     """
     frames = []
     for method, part in trials.groupby("method", sort=False):
         maximize = bool(part["maximize"].iloc[0])
-        values = [trial_values(study, maximize=maximize) for _, study in part.groupby("repeat")]
+        values = [trial_values(study, maximize=maximize) for _, study in part.groupby(["teacher", "repeat"])]
         values = [v for v in values if len(v)]
         if not values:
             logger.info("%s: no judged trial with a value; no tuning-budget curve", method)

@@ -25,7 +25,7 @@ def experiment_storages(experiment: Experiment, layout: Layout) -> list[optuna.s
     from renyi_kd.tuning.study import open_storage
 
     spec = experiment.tuning.storage
-    studies = study_ids(list(experiment.methods), experiment.tuning.repeats)
+    studies = study_ids(list(experiment.methods), experiment.teacher.seeds, experiment.tuning.repeats)
     if spec:
         return [open_storage(spec, layout, studies[0])]
     return [open_storage(None, layout, study) for study in studies if layout.study(study).dir.is_dir()]

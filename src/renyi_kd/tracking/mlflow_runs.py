@@ -99,7 +99,8 @@ def open_job_run(
     params: dict[str, Any] | None = None,
     tags: dict[str, str] | None = None,
 ) -> str:
-    """The id of job ``job``'s run (e.g. ``final/kl/seed0``), left RUNNING: an unfinished run with the same
+    """The id of job ``job``'s run (e.g. ``final/kl/teacher0/repeat0/seed0``: the job name carries the teacher
+    and the repeat, so a rerun finds its own cluster's run), left RUNNING: an unfinished run with the same
     params is resumed, and so is a finished one with the same ``key`` param (the digest of everything the job
     depends on: the same job recomputed, e.g. a batch of seeds rerun after a kill); any other run of the job is
     tagged superseded (and KILLED if it was RUNNING)."""

@@ -1,4 +1,4 @@
-"""Per-image test predictions of a final run, so the report can resample test images (no pickle).
+"""Per-image test predictions of a final run, so the report can add the test sample's variance (no pickle).
 
 ``final/{study}/seed{k}/predictions.safetensors`` holds ``indices`` (int64 ``[n]``, dataset indices of the
 test split in split order), ``targets`` (int64 ``[n]``) and ``logits`` (float32 ``[n, classes]``), with the

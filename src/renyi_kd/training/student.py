@@ -76,12 +76,14 @@ class StudentSetup:
     soft_targets: SoftTargets
 
     @classmethod
-    def open(cls, experiment: Experiment, layout: Layout, runtime: Runtime) -> "StudentSetup":
+    def open(cls, experiment: Experiment, layout: Layout, runtime: Runtime, teacher_seed: int) -> "StudentSetup":
+        """The setup of the students of teacher ``teacher_seed``'s clusters (its logits, its views)."""
         prepared = open_prepared(experiment.data, layout)
-        teacher_sha = read_json(layout.teacher.metrics)["weights_sha256"]
-        augment = student_augmentation(experiment)
+        files = layout.teacher(teacher_seed)
+        teacher_sha = read_json(files.metrics)["weights_sha256"]
+        augment = student_augmentation(experiment, teacher_seed)
         teacher = TeacherLogits(
-            layout.teacher.logits,
+            files.logits,
             data_fingerprint=prepared.fingerprint,
             teacher_sha256=teacher_sha,
             views=views_record(augment),
@@ -89,7 +91,8 @@ class StudentSetup:
         )
         outputs = experiment.distillation.teacher_outputs
         if outputs == "online":
-            soft_targets = teacher_outputs.online(load_teacher(experiment, layout, prepared, runtime)[0], runtime)
+            model = load_teacher(experiment, layout, prepared, runtime, teacher_seed)[0]
+            soft_targets = teacher_outputs.online(model, runtime)
         else:
             teacher.check_covers(prepared.splits["transfer"], views=outputs == "views")
             soft_targets = teacher_outputs.views(teacher, augment) if outputs == "views" else teacher_outputs.cached(teacher)
@@ -140,9 +143,10 @@ def final_runs(
     data load), each measured on the test split and logged as its own MLflow run. The per-epoch checkpoints
     stay until every seed is done, so a job killed half-way resumes each seed where it stopped, and a seed
     already finished only recomputes its test predictions from its last checkpoint: same numbers."""
-    method = experiment.methods[parse_study(study)[0]]
+    method_name, teacher, _ = parse_study(study)
+    method = experiment.methods[method_name]
     hp = hp or Hyperparameters.defaults(experiment.student, method)
-    setup = StudentSetup.open(experiment, layout, runtime)
+    setup = StudentSetup.open(experiment, layout, runtime, teacher)
     outputs = [_final_run(setup, layout, study, method, seed, hp, tracking_uri) for seed in seeds]
     for seed in seeds:
         layout.final(study, seed).checkpoint.unlink(missing_ok=True)
@@ -154,14 +158,15 @@ def _final_run(setup: StudentSetup, layout: Layout, study: str, method: Method, 
     import mlflow
 
     experiment, runtime = setup.experiment, setup.runtime
-    repeat = parse_study(study)[1]
+    _, teacher, repeat = parse_study(study)
     out = layout.final(study, seed)
     out.dir.mkdir(parents=True, exist_ok=True)
-    params = {"seed": seed, "repeat": repeat, "scaling": method.scaling, "student": experiment.student.model,
-              "teacher": experiment.teacher.model, "dataset": experiment.data.name,
-              "epochs": experiment.student.epochs, **method.tags(), **hp.as_dict(),
+    params = {"seed": seed, "teacher": teacher, "repeat": repeat, "scaling": method.scaling,
+              "student": experiment.student.model, "teacher_model": experiment.teacher.model,
+              "dataset": experiment.data.name, "epochs": experiment.student.epochs, **method.tags(), **hp.as_dict(),
               "key": setup.run_key(method, hp, seed)}
-    tags = {"role": "final", "method": method.name, "alpha": str(method.alpha), "seed": str(seed), "repeat": str(repeat)}
+    tags = {"role": "final", "method": method.name, "alpha": str(method.alpha), "seed": str(seed),
+            "teacher": str(teacher), "repeat": str(repeat)}
     with job_run(tracking_uri, experiment.name, f"final/{study}/seed{seed}", params=params, tags=tags):
         log_data(setup.prepared, (method.transfer, "val", "test"), experiment.data.root)  # the UI's Dataset column
         model, history = setup.train(method, hp, seed=seed, on_epoch=log_epoch, state_path=out.checkpoint)
@@ -173,11 +178,12 @@ def _final_run(setup: StudentSetup, layout: Layout, study: str, method: Method, 
             raise ValueError("cached teacher test logits are not in the order of the test split; rerun export_logits")
         scores = evaluate(logits, targets, teacher_logits)
         metrics = {
-            "experiment": experiment.name, "method": method.name, "repeat": repeat, "divergence": method.divergence,
+            "experiment": experiment.name, "method": method.name, "teacher": teacher, "repeat": repeat,
+            "divergence": method.divergence,
             "alpha": method.alpha, "beta": hp.beta if method.uses_teacher else 0.0, "T": hp.T, "scaling": method.scaling,
             "lr": hp.lr, "weight_decay": hp.weight_decay, "seed": seed, **scores,
             "epochs": len(history), "wall_time_s": training_seconds(history),
-            "student_params": count_parameters(model), "teacher": experiment.teacher.model,
+            "student_params": count_parameters(model), "teacher_model": experiment.teacher.model,
             "student": experiment.student.model, "dataset": experiment.data.name, "standardize": method.standardize, "transfer": method.transfer,
             "label_smoothing": hp.extra.get("label_smoothing", method.label_smoothing),
             **{f"param.{name}": hp.extra.get(name, value) for name, value in method.params.items()},

@@ -1,4 +1,5 @@
-"""The train_teacher and export_logits stages.
+"""The train_teacher and export_logits stages, once per teacher (``teacher.seeds``: each teacher is named by
+its training seed and has its own files, :meth:`renyi_kd.layout.Layout.teacher`).
 
 The teacher trains on the train split with the experiment's augmentation (``data.augmentation``); the export
 writes its logits of every split un-augmented and, with ``distillation.teacher_outputs: views``, of K fixed
@@ -14,7 +15,7 @@ import torch
 
 from renyi_kd.data.augment import AugmentPolicy
 from renyi_kd.data.device_batches import batch_source
-from renyi_kd.experiment import Experiment
+from renyi_kd.experiment import Experiment, TeacherConfig
 from renyi_kd.files import digest, read_json, write_json
 from renyi_kd.layout import Layout
 from renyi_kd.training.logits import SPLITS, save_logits
@@ -30,9 +31,9 @@ from renyi_kd.training.loop import FitSpec, fit, predict, training_seconds
 log = logging.getLogger("renyi_kd.training.teacher")
 
 
-def load_teacher(experiment: Experiment, layout: Layout, prepared: Prepared, runtime: Runtime):
-    """The trained teacher on the runtime's device, checked against the weights its metrics recorded."""
-    files = layout.teacher
+def load_teacher(experiment: Experiment, layout: Layout, prepared: Prepared, runtime: Runtime, teacher: int):
+    """The teacher of seed ``teacher`` on the runtime's device, checked against the weights its metrics recorded."""
+    files = layout.teacher(teacher)
     weights = files.weights
     sha = read_json(files.metrics)["weights_sha256"]
     if sha != file_sha256(weights):
@@ -42,24 +43,32 @@ def load_teacher(experiment: Experiment, layout: Layout, prepared: Prepared, run
     return runtime.prepare_model(model), sha
 
 
-def train_teacher(experiment: Experiment, layout: Layout, runtime: Runtime, tracking_uri: str) -> Path:
-    """Train the teacher on the train split (val for monitoring), resuming from its checkpoint if present."""
+def _training(section: TeacherConfig) -> dict:
+    """What one teacher's training depends on: its section without the other teachers' seeds."""
+    return {key: value for key, value in section.as_dict().items() if key != "seeds"}
+
+
+def train_teacher(experiment: Experiment, layout: Layout, runtime: Runtime, tracking_uri: str, teacher: int) -> Path:
+    """Train the teacher of seed ``teacher`` on the train split (val for monitoring), resuming from its checkpoint
+    if present."""
     section, data = experiment.teacher, experiment.data
     prepared = open_prepared(data, layout)
-    out = layout.teacher
-    spec = FitSpec.from_config(section, seed=section.seed, num_workers=data.num_workers,
+    out = layout.teacher(teacher)
+    spec = FitSpec.from_config(section, seed=teacher, num_workers=data.num_workers,
                                augment=AugmentPolicy(data.augmentation))
     seed_everything(spec.seed)
     model = model_for(section, prepared.data)
     source = batch_source(prepared.data, runtime.device, num_workers=spec.num_workers)
     params = {"model": section.model, "dataset": data.name, "seed": spec.seed, "epochs": spec.epochs,
               "optimizer": spec.optimizer, "lr": spec.lr, "weight_decay": spec.weight_decay, "batch_size": spec.batch_size}
-    with job_run(tracking_uri, experiment.name, "teacher", params=params, tags={"role": "teacher"}):
+    tags = {"role": "teacher", "teacher": str(teacher)}
+    with job_run(tracking_uri, experiment.name, f"teacher/seed{teacher}", params=params, tags=tags):
         log_data(prepared, ("train", "val", "test"), data.root)  # the UI's Dataset column
         history = fit(
             model, source, prepared.splits["train"], prepared.splits["val"], DistillationLoss(beta=0.0, temperature=1.0),
             spec=spec, runtime=runtime, state_path=out.checkpoint,
-            state_key=digest(section.as_dict(), prepared.fingerprint), on_epoch=log_epoch, description="teacher",
+            state_key=digest(_training(section), teacher, prepared.fingerprint), on_epoch=log_epoch,
+            description=f"teacher seed {teacher}",
         )
         test_logits, test_targets = predict(model, source, prepared.splits["test"], batch_size=spec.batch_size,
                                             runtime=runtime)
@@ -68,6 +77,7 @@ def train_teacher(experiment: Experiment, layout: Layout, runtime: Runtime, trac
         test = evaluate(test_logits, test_targets)
         metrics = {
             "model": section.model,
+            "seed": teacher,
             "params": count_parameters(model),
             **test,
             "val_acc": history[-1]["val_acc"],
@@ -83,20 +93,20 @@ def train_teacher(experiment: Experiment, layout: Layout, runtime: Runtime, trac
         mlflow.log_metrics(test)
         mlflow.log_artifact(str(out.metrics))
     out.checkpoint.unlink(missing_ok=True)
-    log.info("teacher %s: test accuracy %.4f", section.model, metrics["test_acc"])
+    log.info("teacher %s seed %d: test accuracy %.4f", section.model, teacher, metrics["test_acc"])
     return weights
 
 
-def export_logits(experiment: Experiment, layout: Layout, runtime: Runtime) -> Path:
-    """Teacher logits of train, val and test (un-augmented) with their indices and fingerprints, and with
-    ``teacher_outputs: views`` the logits of every fixed view of the train split."""
+def export_logits(experiment: Experiment, layout: Layout, runtime: Runtime, teacher: int) -> Path:
+    """The logits of the teacher of seed ``teacher`` on train, val and test (un-augmented) with their indices and
+    fingerprints, and with ``teacher_outputs: views`` on every fixed view of the train split."""
     prepared = open_prepared(experiment.data, layout)
-    model, sha = load_teacher(experiment, layout, prepared, runtime)
+    model, sha = load_teacher(experiment, layout, prepared, runtime, teacher)
     source = batch_source(prepared.data, runtime.device, num_workers=experiment.data.num_workers)
     batch_size = experiment.teacher.batch_size
     logits = {split: (prepared.splits[split], predict(model, source, prepared.splits[split], batch_size=batch_size,
                                                      runtime=runtime)[0]) for split in SPLITS}
-    policy = student_augmentation(experiment)
+    policy = student_augmentation(experiment, teacher)
     train_views = None
     if policy.views is not None:
         train_views = torch.stack([
@@ -104,7 +114,7 @@ def export_logits(experiment: Experiment, layout: Layout, runtime: Runtime) -> P
                     view=view)[0]
             for view in range(policy.views)
         ])
-    out = layout.teacher.logits
+    out = layout.teacher(teacher).logits
     save_logits(out, logits, data_fingerprint=prepared.fingerprint, teacher_sha256=sha, train_views=train_views,
                 views=views_record(policy))
     return out

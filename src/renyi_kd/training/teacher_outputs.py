@@ -33,12 +33,13 @@ SoftTargets = Callable[[Tensor, Tensor, int, int], Tensor]
 TEACHER_OUTPUTS = ("cached", "views", "online")
 
 
-def student_augmentation(experiment: "Experiment") -> AugmentPolicy:
-    """What every student of the experiment sees in training: with ``views``, one of K fixed views per image
-    (view v of image i is the draw (teacher seed, epoch 0, i, v)); otherwise a fresh augmentation per epoch."""
+def student_augmentation(experiment: "Experiment", teacher: int) -> AugmentPolicy:
+    """What every student of teacher ``teacher``'s clusters sees in training: with ``views``, one of K fixed views
+    per image (view v of image i is the draw (teacher seed, epoch 0, i, v)); otherwise a fresh augmentation per
+    epoch."""
     name, distillation = experiment.data.augmentation, experiment.distillation
     if distillation.teacher_outputs == "views":
-        return AugmentPolicy(name, views=distillation.views, view_seed=experiment.teacher.seed)
+        return AugmentPolicy(name, views=distillation.views, view_seed=teacher)
     return AugmentPolicy(name)
 
 

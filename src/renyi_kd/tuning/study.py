@@ -6,9 +6,12 @@ bookkeeping, and the trials themselves run in :mod:`renyi_kd.tuning.tune`.
 
 Fairness, by construction:
 
+- **Clusters.** A study is one method in one cluster (a teacher and a tuning draw, :func:`renyi_kd.layout.study_id`):
+  its sampler seed and start-up design come from the cluster (:func:`sampler_seed`), the same for every method
+  inside it and different across clusters, so every comparison of methods pairs within clusters.
 - **Start-up design.** The first ``tuning.sampler.n_startup_trials`` trials of every study are the points
-  of :func:`renyi_kd.tuning.design.startup_design`, the same for every method (common random numbers), enqueued
-  when the study is opened and never pruned; the seeded TPE sampler takes over after them.
+  of :func:`renyi_kd.tuning.design.startup_design`, the same for every method of a cluster (common random numbers),
+  enqueued when the study is opened and never pruned; the seeded TPE sampler takes over after them.
 - **Pruning** (:data:`PRUNERS`) compares a trial only with completed trials that reported at the same
   epoch, and only once ``n_startup_trials`` of them have; the epochs where it may act are the *rungs*.
 - **Budget.** A study is done when ``n_trials`` trials count: COMPLETE, PRUNED and FAILED trials count
@@ -35,7 +38,7 @@ import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
 from renyi_kd.config import Method
-from renyi_kd.experiment import Experiment, PrunerConfig, SamplerConfig, TuningConfig, own_ranges
+from renyi_kd.experiment import Experiment, PrunerConfig, SamplerConfig, own_ranges
 from renyi_kd.files import digest, read_json, write_json, write_text
 from renyi_kd.layout import Layout, parse_study
 from renyi_kd.tuning.design import startup_design
@@ -103,26 +106,32 @@ def tuned_names(method: Method) -> list[str]:
     return shared + [name for name in method.tune if name not in shared]
 
 
-def sampler_seed(tuning: TuningConfig, repeat: int) -> int:
-    """Repeat r of every method uses the sampler seed ``tuning.sampler.seed + r``."""
-    return tuning.sampler.seed + repeat
+def sampler_seed(experiment: Experiment, teacher: int, repeat: int) -> int:
+    """Cluster ``k`` (:meth:`~renyi_kd.experiment.Experiment.cluster_index`: teacher index * repeats + repeat) of
+    every method uses the sampler seed ``tuning.sampler.seed + k``; with one teacher, repeat r uses
+    ``tuning.sampler.seed + r``."""
+    return experiment.tuning.sampler.seed + experiment.cluster_index(teacher, repeat)
 
 
-def design_points(tuning: TuningConfig, method: Method, repeat: int) -> list[dict[str, float]]:
+def design_points(experiment: Experiment, method: Method, teacher: int, repeat: int) -> list[dict[str, float]]:
+    """The cluster's start-up design, in the coordinates ``method`` tunes."""
+    tuning = experiment.tuning
     return startup_design(tuning.search_space, own_ranges(method), tuned_names(method),
-                          tuning.sampler.n_startup_trials, sampler_seed(tuning, repeat))
+                          tuning.sampler.n_startup_trials, sampler_seed(experiment, teacher, repeat))
 
 
 def study_name(experiment: Experiment, layout: Layout, study: str) -> str:
     """``{experiment}/{study}/{digest}``: the digest covers everything a trial's outcome depends on (search
-    space, objective, epochs, sampler, pruner, student, method, repeat, data and teacher) but not the number of
-    trials or of repeats, so a changed setting starts a new study while a larger budget extends this one."""
-    method, repeat = parse_study(study)
+    space, objective, epochs, sampler and the cluster's sampler seed, pruner, student, method, repeat, data and
+    teacher) but not the number of trials, so a changed setting starts a new study while a larger budget
+    extends this one."""
+    method, teacher_seed, repeat = parse_study(study)
     excluded = ("n_trials", "repeats", "workers_per_study", "storage", "per_method")
     tuning = {k: v for k, v in experiment.tuning.as_dict().items() if k not in excluded}
-    teacher = read_json(layout.teacher.metrics)
-    key = digest(tuning, repeat, experiment.tuning_budget(method)[1], experiment.student.as_dict(),
-                 experiment.methods[method], teacher["weights_sha256"], teacher["data_fingerprint"])
+    teacher = read_json(layout.teacher(teacher_seed).metrics)
+    key = digest(tuning, repeat, sampler_seed(experiment, teacher_seed, repeat), experiment.tuning_budget(method)[1],
+                 experiment.student.as_dict(), experiment.methods[method], teacher["weights_sha256"],
+                 teacher["data_fingerprint"])
     return f"{experiment.name}/{study}/{key[:12]}"
 
 
@@ -146,11 +155,11 @@ def make_sampler(settings: SamplerConfig, seed: int) -> optuna.samplers.TPESampl
 
 
 def load_study(experiment: Experiment, layout: Layout, study: str, worker: int = 0) -> optuna.Study:
-    """Create or reopen a study. The sampler is seeded from the repeat's sampler seed, the worker and the
+    """Create or reopen a study. The sampler is seeded from the cluster's sampler seed, the worker and the
     number of trials already stored: a fresh single-worker study is exactly reproducible, and a resumed study
     or a second worker does not replay the suggestions already tried."""
     tuning = experiment.tuning
-    repeat = parse_study(study)[1]
+    _, teacher, repeat = parse_study(study)
     loaded = optuna.create_study(
         study_name=study_name(experiment, layout, study),
         storage=open_storage(tuning.storage, layout, study),
@@ -159,7 +168,7 @@ def load_study(experiment: Experiment, layout: Layout, study: str, worker: int =
         load_if_exists=True,
     )
     stream = (worker, len(loaded.get_trials(deepcopy=False)))
-    seed = sampler_seed(tuning, repeat)
+    seed = sampler_seed(experiment, teacher, repeat)
     loaded.sampler = make_sampler(tuning.sampler, _derived_seed(seed, stream))
     return loaded
 
@@ -196,22 +205,23 @@ def open_study(experiment: Experiment, layout: Layout, study: str, uri: str) -> 
     kill or after a change of the worker count) find both in the study."""
     from renyi_kd.tracking.mlflow_runs import connect, open_job_run, reopen_run
 
-    method_name, repeat = parse_study(study)
+    method_name, teacher, repeat = parse_study(study)
     method, tuning = experiment.methods[method_name], experiment.tuning
     with _study_lock(layout, study):
         opened = load_study(experiment, layout, study)
         if DESIGN not in opened.user_attrs:
-            enqueue_design(opened, design_points(tuning, method, repeat))
+            enqueue_design(opened, design_points(experiment, method, teacher, repeat))
         if RUN_ID in opened.user_attrs:
             connect(uri, experiment.name)
             run_id = reopen_run(opened.user_attrs[RUN_ID])
         else:
             n_trials, epochs = experiment.tuning_budget(method_name)
-            params = {"method": method_name, "repeat": repeat, "alpha": method.alpha, "study": opened.study_name,
-                      "n_trials": n_trials, "epochs": epochs, "objective": tuning.objective,
-                      "sampler_seed": sampler_seed(tuning, repeat), "pruner": tuning.pruner.name}
-            run_id = open_job_run(uri, experiment.name, f"tune/{study}", params=params,
-                                  tags={"role": "tune", "method": method_name, "repeat": str(repeat)})
+            params = {"method": method_name, "teacher": teacher, "repeat": repeat, "alpha": method.alpha,
+                      "study": opened.study_name, "n_trials": n_trials, "epochs": epochs,
+                      "objective": tuning.objective, "sampler_seed": sampler_seed(experiment, teacher, repeat),
+                      "pruner": tuning.pruner.name}
+            tags = {"role": "tune", "method": method_name, "teacher": str(teacher), "repeat": str(repeat)}
+            run_id = open_job_run(uri, experiment.name, f"tune/{study}", params=params, tags=tags)
             opened.set_user_attr(RUN_ID, run_id)
     return opened, run_id
 
@@ -322,8 +332,9 @@ def choose(trials: list[FrozenTrial], objective: str) -> FrozenTrial:
 
 def summarize(experiment: Experiment, study_id: str, study: optuna.Study) -> dict[str, Any]:
     """best.json: the chosen parameters and everything needed to audit the choice."""
-    method_name, repeat = parse_study(study_id)
+    method_name, teacher, repeat = parse_study(study_id)
     method, tuning = experiment.methods[method_name], experiment.tuning
+    seed = sampler_seed(experiment, teacher, repeat)
     n_trials, epochs = experiment.tuning_budget(method_name)
     counted = budget_trials(study, n_trials)
     if len(counted) < n_trials:
@@ -337,7 +348,8 @@ def summarize(experiment: Experiment, study_id: str, study: optuna.Study) -> dic
     best = choose(complete, tuning.objective)
     goal = OBJECTIVES[tuning.objective]
     return {
-        "method": method.name, "repeat": repeat, "divergence": method.divergence, "alpha": method.alpha,
+        "method": method.name, "teacher": teacher, "repeat": repeat, "divergence": method.divergence,
+        "alpha": method.alpha,
         "params": best.params, "value": best.value, "best_trial": best.number,
         "n_trials": n_trials, "n_complete": len(complete),
         "n_pruned": sum(t.state == TrialState.PRUNED for t in counted),
@@ -347,9 +359,9 @@ def summarize(experiment: Experiment, study_id: str, study: optuna.Study) -> dic
         "seconds": sum(t.user_attrs.get(SECONDS, 0.0) for t in counted),
         "trial_order": [t.number for t in sorted(counted, key=lambda t: t.datetime_start)],
         "objective": {"name": tuning.objective, "direction": goal.direction, "tie_break": goal.tie_break},
-        "startup_design": {"kind": "scrambled Sobol (scipy.stats.qmc), shared by every method",
-                           "seed": sampler_seed(tuning, repeat), "points": study.user_attrs.get(DESIGN, [])},
-        "sampler": {"name": "TPESampler", **tuning.sampler.as_dict(), "seed": sampler_seed(tuning, repeat)},
+        "startup_design": {"kind": "scrambled Sobol (scipy.stats.qmc), shared by every method of the cluster",
+                           "seed": seed, "points": study.user_attrs.get(DESIGN, [])},
+        "sampler": {"name": "TPESampler", **tuning.sampler.as_dict(), "seed": seed},
         "pruner": {**tuning.pruner.as_dict(), "rungs": rungs(tuning.pruner, epochs),
                    "min_trials_at_rung": tuning.sampler.n_startup_trials},
         "seed": tuning.seed,

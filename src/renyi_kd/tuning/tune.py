@@ -42,12 +42,13 @@ class Objective:
     """The configured objective after the study's epochs; reports it every epoch to the pruner and MLflow.
     Trials of the start-up design are never pruned."""
 
-    def __init__(self, experiment: Experiment, layout: Layout, method: Method, runtime: Any, parent_run_id: str,
-                 worker: int):
+    def __init__(self, experiment: Experiment, layout: Layout, method: Method, teacher: int, runtime: Any,
+                 parent_run_id: str, worker: int):
         from renyi_kd.training.student import StudentSetup
 
         self.experiment, self.method, self.parent_run_id, self.worker = experiment, method, parent_run_id, worker
-        self.setup = StudentSetup.open(experiment, layout, runtime)
+        self.teacher = teacher
+        self.setup = StudentSetup.open(experiment, layout, runtime, teacher)
         self.epochs = experiment.tuning_budget(method.name)[1]
         self.rungs = set(rungs(experiment.tuning.pruner, self.epochs))
         self.key = experiment.tuning.objective
@@ -76,7 +77,8 @@ class Objective:
             trial.set_user_attr(SECONDS, seconds)
             report_epoch(trial, epoch, record[self.key], self.rungs)
 
-        tags = {"role": "trial", "method": self.method.name, "trial": str(trial.number), WORKER: str(self.worker),
+        tags = {"role": "trial", "method": self.method.name, "teacher": str(self.teacher), "trial": str(trial.number),
+                WORKER: str(self.worker),
                 "design_point": str(trial.user_attrs.get(DESIGN_POINT, ""))}
         with mlflow.start_run(run_name=f"trial {trial.number}", nested=True, parent_run_id=self.parent_run_id, tags=tags):
             mlflow.log_params({"trial": trial.number, "epochs": self.epochs, **hp.as_dict()})
@@ -100,14 +102,14 @@ class Objective:
 def _run_trials(experiment: Experiment, layout: Layout, study_id: str, study: optuna.Study, run_id: str,
                 worker: int, threads: int | None) -> list[int]:
     """Trials until the budget counts; torch, the data and the teacher's logits are loaded only if one is left."""
-    method_name = parse_study(study_id)[0]
+    method_name, teacher = parse_study(study_id)[:2]
     n_trials = experiment.tuning_budget(method_name)[0]
     if not budget_left(study, n_trials):
         return []
     from renyi_kd.training.runtime import Runtime
 
     runtime = Runtime.from_config(experiment.runtime, threads=threads)
-    objective = Objective(experiment, layout, experiment.methods[method_name], runtime, run_id, worker)
+    objective = Objective(experiment, layout, experiment.methods[method_name], teacher, runtime, run_id, worker)
     return optimize_with_budget(study, objective, n_trials, worker)
 
 
