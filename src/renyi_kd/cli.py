@@ -149,6 +149,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> None:
+    from renyi_kd.plan import ASSUMED, Spread, plan
+
+    spread = None
+    if args.between_sd is not None or args.seed_sd is not None:
+        spread = Spread(between=ASSUMED.between if args.between_sd is None else args.between_sd,
+                        within=ASSUMED.within if args.seed_sd is None else args.seed_sd, source="the command line")
+    print(plan(Experiment.from_config(_config(args.file)), args.results, spread=spread, measure=args.measure))
+
+
+def _plan_parser(commands: argparse._SubParsersAction) -> None:
+    text = ("an experiment's design, its estimated time on this machine and the smallest difference it can detect, "
+            "before anything runs")  # fmt: skip
+    sub = commands.add_parser("plan", help=text, description=text)
+    sub.add_argument("file", help="the config file")
+    sub.add_argument("--results", type=Path, default=Path("results"),
+                     help="where the last run of the experiment is looked for (default: results)")
+    sub.add_argument("--measure", action="store_true", help="time the models here even where a last run exists")
+    sub.add_argument("--between-sd", type=float, default=None,
+                     help="SD across clusters of a method's difference to the reference, in the metric's units")
+    sub.add_argument("--seed-sd", type=float, default=None,
+                     help="SD across seeds of that difference inside a cluster, in the metric's units")
+    sub.set_defaults(handler=cmd_plan)
+
+
 def _compare_parser(commands: argparse._SubParsersAction) -> None:
     text = ("every method of a runs table against one reference, one Holm question per metric, with clusters "
             "(teacher, repeat) as units of replication; writes the comparisons table")  # fmt: skip
@@ -211,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     agg.add_argument("--metrics", type=Path, nargs="+", required=True)
     command("report", cmd_report, "statistics, tables (.tex/.md/.csv), figures (.pdf/.png) and report.md")
     _compare_parser(commands)
+    _plan_parser(commands)
     return parser
 
 

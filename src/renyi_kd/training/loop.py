@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -145,10 +145,14 @@ def fit(
     state_key: str = "",
     on_epoch: EpochCallback | None = None,
     description: str = "train",
+    validate_at: Collection[int] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` (created after seeding) for ``spec.epochs``; return one record per epoch.
 
     Records hold ``epoch, lr, train_loss, val_acc, val_nll, val_ece, seconds``. No test data is read here.
+    ``validate_at``: the epochs (1-based) after which val is measured (default: every one); the last epoch always
+    is, and the other records then lack the ``val_*`` keys. Validation changes no weight and draws no random
+    number, so skipping it changes nothing else.
     A checkpoint at ``state_path`` is resumed only if it was made with the same ``spec`` and ``state_key``
     (the caller's digest of the loss, data and teacher); one made with other settings is discarded.
     """
@@ -176,8 +180,11 @@ def fit(
         batches = source.batches(train_indices, batch_size=spec.batch_size, shuffle=True, seed=spec.seed, epoch=epoch,
                                  augment=augment)
         train_loss = _train_epoch(model, batches, criterion, optimizer, scaler, runtime, soft_targets, spec.seed, epoch)
-        val_logits, val_targets = predict(model, source, val_indices, batch_size=spec.batch_size, runtime=runtime)
-        val = classification_metrics(val_logits, val_targets)
+        validated = validate_at is None or epoch + 1 in validate_at or epoch + 1 == spec.epochs
+        val = {}
+        if validated:
+            val_logits, val_targets = predict(model, source, val_indices, batch_size=spec.batch_size, runtime=runtime)
+            val = classification_metrics(val_logits, val_targets)
         record = {
             "epoch": epoch + 1,
             "lr": lr,
@@ -186,10 +193,11 @@ def fit(
             "seconds": time.perf_counter() - start,
         }
         history.append(record)
+        shown = f" val_acc {val['acc']:.4f}" if val else ""
         if runtime.progress_bar:
-            bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val['acc']:.3f}")
+            bar.set_postfix_str(f"loss {train_loss:.3f}{shown}")
         else:
-            log.info("%s epoch %d/%d loss %.4f val_acc %.4f", description, epoch + 1, spec.epochs, train_loss, val["acc"])
+            log.info("%s epoch %d/%d loss %.4f%s", description, epoch + 1, spec.epochs, train_loss, shown)
         if on_epoch is not None:
             on_epoch(record)
         if state_path is not None:

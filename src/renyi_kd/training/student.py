@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,8 +109,10 @@ class StudentSetup:
         on_epoch: EpochCallback | None = None,
         state_path: Path | None = None,
         epochs: int | None = None,
+        validate_at: Collection[int] | None = None,
     ) -> tuple[Any, list[dict[str, float]]]:
-        """Train a student on the transfer set with ``method``; validation on val. Returns (model, history)."""
+        """Train a student on the transfer set with ``method``; validation on val (after the epochs
+        ``validate_at`` and the last; default: every epoch). Returns (model, history)."""
         section = self.experiment.student
         overrides = {"lr": hp.lr, "weight_decay": hp.weight_decay} | ({"epochs": epochs} if epochs else {})
         spec = FitSpec.from_config(section, seed=seed, num_workers=self.experiment.data.num_workers,
@@ -122,6 +125,7 @@ class StudentSetup:
             DistillationLoss(**loss_params), spec=spec, runtime=self.runtime,
             soft_targets=self.soft_targets if method.uses_teacher else None, state_path=state_path,
             state_key=self._state_key(method, hp), on_epoch=on_epoch, description=f"{method.name} seed {seed}",
+            validate_at=validate_at,
         )
         return model, history
 

@@ -75,7 +75,8 @@ class Objective:
             seconds += record["seconds"]
             trial.set_user_attr(EPOCHS_TRAINED, epoch)
             trial.set_user_attr(SECONDS, seconds)
-            report_epoch(trial, epoch, record[self.key], self.rungs)
+            if self.key in record:
+                report_epoch(trial, epoch, record[self.key], self.rungs)
 
         tags = {"role": "trial", "method": self.method.name, "teacher": str(self.teacher), "trial": str(trial.number),
                 WORKER: str(self.worker),
@@ -85,7 +86,8 @@ class Objective:
             log_data(self.setup.prepared, (self.method.transfer, "val"), self.experiment.data.root)  # Dataset column
             try:
                 _, history = self.setup.train(
-                    self.method, hp, seed=self.experiment.tuning.seed, on_epoch=on_epoch, epochs=self.epochs
+                    self.method, hp, seed=self.experiment.tuning.seed, on_epoch=on_epoch, epochs=self.epochs,
+                    validate_at=self.rungs,  # a trial is judged at the pruner's rungs and after its last epoch
                 )
             except optuna.TrialPruned:
                 mlflow.set_tag("state", "PRUNED")
