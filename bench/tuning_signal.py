@@ -41,13 +41,14 @@ def run_method(args: tuple[str, int, str]) -> list[dict]:
     experiment = Experiment.load(config_path)
     tuning = experiment.tuning
     runtime = Runtime.from_config(experiment.runtime, threads=1)
-    setup = StudentSetup.open(experiment, Layout.of(experiment.name, ROOT / "results"), runtime)
+    layout = Layout.of(experiment.name, ROOT / "results")
+    setup = StudentSetup.open(experiment, layout, runtime, experiment.teacher.seeds[0])  # the first teacher
     method = experiment.methods[method_name]
     design = startup_design(tuning.search_space, {}, tuned_names(method), points, tuning.sampler.seed)
     rows = []
     for number, params in enumerate(design):
         model, history = setup.train(method, Hyperparameters.from_params(params), seed=tuning.seed)
-        logits, targets = predict(model, setup.prepared.data, setup.prepared.splits["test"], batch_size=256,
+        logits, targets = predict(model, setup.source, setup.prepared.splits["test"], batch_size=256,
                                   runtime=runtime)
         test = classification_metrics(logits, targets)
         for record in history:

@@ -28,7 +28,7 @@ def test_default_config_is_valid_and_gets_defaults() -> None:
     config = validate_config(DEFAULT)
     assert config["data"]["num_workers"] == 0
     assert config["teacher"]["model_kwargs"] == {}
-    assert config["teacher"]["seeds"] == [0]  # one teacher unless teacher.seeds lists more
+    assert config["teacher"]["seeds"] == list(range(6))  # the default: six clusters, one teacher each
     assert validate_config(changed("teacher/seeds", [2, 0]))["teacher"]["seeds"] == [2, 0]
     without = copy.deepcopy(DEFAULT)
     del without["teacher"]["seeds"]
@@ -74,7 +74,7 @@ def test_default_config_is_valid_and_gets_defaults() -> None:
         (changed("methods/ce", {"divergence": "renyi"}), "methods.ce.divergence", "contradicts"),
         (changed("methods/renyi-ainf", None), "methods.renyi-ainf.scaling", "identically zero"),
         (changed("methods/renyi-a0", {"scaling": "hinton"}), "methods.renyi-a0.scaling", "identically zero"),
-        (changed("tuning/seed", 3), "tuning.seed", "also a final seed"),
+        (changed("tuning/seed", 1), "tuning.seed", "also a final seed"),
     ],
 )
 def test_bad_config_names_the_key(config: dict, key: str, words: str) -> None:

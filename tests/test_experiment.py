@@ -46,7 +46,8 @@ def test_the_experiment_is_frozen_and_budgets_come_from_it() -> None:
         experiment.student.epochs = 1
     assert experiment.tuning_budget("kl") == (experiment.tuning.n_trials,
                                               experiment.tuning.epochs or experiment.student.epochs)
-    ranges = experiment.search_ranges(experiment.methods["ce-ls"])
+    baselines = Experiment.from_config(_validated("configs/baselines.yaml"))
+    ranges = baselines.search_ranges(baselines.methods["ce-ls"])
     assert ranges["label_smoothing"].high == 0.3 and ranges["lr"] == experiment.tuning.search_space["lr"]
 
 

@@ -19,7 +19,7 @@ def tiny_config(experiment: str) -> dict:
     config = yaml.safe_load((ROOT / "config.yaml").read_text())
     config["experiment"] = experiment
     config["data"].update(image_size=16, transfer_size=40)
-    config["teacher"].update(model="test_resnet", epochs=2)
+    config["teacher"].update(model="test_resnet", epochs=2, seeds=[0])
     config["student"].update(epochs=2)
     config["methods"] = {name: None for name in METHODS}
     config["seeds"] = SEEDS

@@ -156,7 +156,8 @@ def cmd_plan(args: argparse.Namespace) -> None:
     if args.between_sd is not None or args.seed_sd is not None:
         spread = Spread(between=ASSUMED.between if args.between_sd is None else args.between_sd,
                         within=ASSUMED.within if args.seed_sd is None else args.seed_sd, source="the command line")
-    print(plan(Experiment.from_config(_config(args.file)), args.results, spread=spread, measure=args.measure))
+    print(plan(Experiment.from_config(_config(args.file)), args.results, spread=spread, measure=args.measure,
+               cores=args.cores))
 
 
 def _plan_parser(commands: argparse._SubParsersAction) -> None:
@@ -167,6 +168,8 @@ def _plan_parser(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--results", type=Path, default=Path("results"),
                      help="where the last run of the experiment is looked for (default: results)")
     sub.add_argument("--measure", action="store_true", help="time the models here even where a last run exists")
+    sub.add_argument("--cores", type=int, default=None,
+                     help="cores of the machine to size the wall time for (default: this machine's)")
     sub.add_argument("--between-sd", type=float, default=None,
                      help="SD across clusters of a method's difference to the reference, in the metric's units")
     sub.add_argument("--seed-sd", type=float, default=None,

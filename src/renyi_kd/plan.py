@@ -8,7 +8,8 @@ the equal budget, one final run per study and seed.
 one (the teachers' ``wall_time_s``, the trials' ``seconds`` per epoch, the final runs' ``wall_time_s`` per epoch),
 otherwise from timing a few training and inference steps of the two models here (:func:`measured_costs`). A
 pruned trial stops at the first rung: a share ``percentile / 100`` of the trials after the start-up design is
-counted as stopping there. The wall time assumes ``cores // threads`` jobs at once, stage after stage.
+counted as stopping there. The wall time assumes ``cores // threads`` jobs at once, stage after stage (the
+per-job seconds are this machine's; ``--cores`` sizes a machine with more cores of the same speed).
 
 **Detectable difference.** For the headline metric against the equivalence reference: with ``C >= 2`` clusters
 and ``S`` seeds, a cluster's mean difference has SD ``sqrt(s_b^2 + s_w^2 / S)``, where ``s_b`` is the SD of the
@@ -267,9 +268,9 @@ def _minutes(seconds: float) -> str:
 
 
 def format_plan(experiment: Experiment, plan_design: Design, costs: Costs, stages: pd.DataFrame,
-                spread: Spread, power: dict) -> str:
+                spread: Spread, power: dict, cores: int) -> str:
     d = plan_design
-    metric, cores = power["metric"], os.cpu_count()
+    metric = power["metric"]
     lines = [
         f"Plan of {experiment.name}",
         f"Design: {d.clusters} cluster(s) = {len(d.teachers)} teacher(s) (seeds {', '.join(map(str, d.teachers))})"
@@ -303,14 +304,16 @@ def format_plan(experiment: Experiment, plan_design: Design, costs: Costs, stage
 
 
 def plan(experiment: Experiment, results: Path = RESULTS_DIR, *, spread: Spread | None = None,
-         measure: bool = False) -> str:
+         measure: bool = False, cores: int | None = None) -> str:
     """The plan of ``experiment`` as text; ``spread`` overrides the SDs, ``measure`` times the models even
-    where a last run exists."""
+    where a last run exists, ``cores`` sizes the wall time for another machine (default: this one's)."""
+    cores = cores or os.cpu_count() or 1
     layout = Layout.of(experiment.name, results)
     plan_design = design(experiment)
     costs = None if measure else costs_from_run(experiment, layout)
     costs = costs or measured_costs(experiment, plan_design)
-    stages = stage_seconds(experiment, plan_design, costs, os.cpu_count() or 1)
+    stages = stage_seconds(experiment, plan_design, costs, cores)
     reference = report_settings(experiment.report).equivalence_reference
     spread = spread or spread_from_run(experiment, layout, HEADLINE, reference) or ASSUMED
-    return format_plan(experiment, plan_design, costs, stages, spread, detectable(experiment, plan_design, spread))
+    power = detectable(experiment, plan_design, spread)
+    return format_plan(experiment, plan_design, costs, stages, spread, power, cores)
