@@ -88,22 +88,20 @@ def _cluster_runs(rng: np.random.Generator, clusters: int, seeds: int, between: 
 
 
 def test_the_spreads_are_recovered_from_a_runs_table(tmp_path: Path) -> None:
-    experiment = _experiment([0])
     layout = Layout(tmp_path / "plan")
     layout.report.runs.parent.mkdir(parents=True)
     _cluster_runs(np.random.default_rng(0), 400, 4, between=0.008, within=0.005).to_csv(layout.report.runs)
-    spread = spread_from_run(experiment, layout, "test_acc", "kl")
+    spread = spread_from_run(layout, "test_acc", "kl")
     assert spread.between == pytest.approx(0.008, rel=0.1)
     assert spread.within == pytest.approx(0.005, rel=0.1)
 
 
 def test_one_cluster_estimates_the_seed_sd_only(tmp_path: Path) -> None:
-    experiment = _experiment([0])
     layout = Layout(tmp_path / "plan")
     layout.report.runs.parent.mkdir(parents=True)
     _cluster_runs(np.random.default_rng(1), 1, 200, between=0.0, within=0.005).drop(
         columns=["teacher", "repeat"]).to_csv(layout.report.runs)
-    spread = spread_from_run(experiment, layout, "test_acc", "kl")
+    spread = spread_from_run(layout, "test_acc", "kl")
     assert spread.within == pytest.approx(0.005, rel=0.15)
     assert "assumed" in spread.source
 
@@ -134,3 +132,7 @@ def test_the_command_prints_the_design_the_time_and_the_difference(tmp_path: Pat
     assert "2 cluster(s) = 2 teacher(s)" in out and "from the last run of plan" in out
     assert "total" in out and "Detectable difference in test_acc to kl" in out
     assert "SDs from the command line" in out
+    other = subprocess.run(
+        [sys.executable, "-m", "renyi_kd.cli", "plan", str(tmp_path / "plan.yaml"), "--results",
+         str(tmp_path / "results"), "--like", "plan", "--cores", "8"], capture_output=True, text=True, check=True)
+    assert "(on 8 cores, 8 jobs at once)" in other.stdout and "the last run of plan" in other.stdout

@@ -156,8 +156,8 @@ def cmd_plan(args: argparse.Namespace) -> None:
     if args.between_sd is not None or args.seed_sd is not None:
         spread = Spread(between=ASSUMED.between if args.between_sd is None else args.between_sd,
                         within=ASSUMED.within if args.seed_sd is None else args.seed_sd, source="the command line")
-    print(plan(Experiment.from_config(_config(args.file)), args.results, spread=spread, measure=args.measure,
-               cores=args.cores))
+    print(plan(Experiment.from_config(_config(args.file)), args.results, like=args.like, spread=spread,
+               measure=args.measure, cores=args.cores))
 
 
 def _plan_parser(commands: argparse._SubParsersAction) -> None:
@@ -167,6 +167,8 @@ def _plan_parser(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("file", help="the config file")
     sub.add_argument("--results", type=Path, default=Path("results"),
                      help="where the last run of the experiment is looked for (default: results)")
+    sub.add_argument("--like", default=None, metavar="EXPERIMENT",
+                     help="take costs and SDs from the last run of another experiment with the same data and models")
     sub.add_argument("--measure", action="store_true", help="time the models here even where a last run exists")
     sub.add_argument("--cores", type=int, default=None,
                      help="cores of the machine to size the wall time for (default: this machine's)")
