@@ -1,7 +1,8 @@
 """How much of each study's choice is noise: a measurement on a finished run, not part of the workflow.
 
-For every study of a finished run, retrains its ``--top`` best complete trials on two more training seeds
-(``tuning.seed + 1`` and ``+ 2``) and records their validation objective; no test image is read. Per study it
+For every study of a finished run, retrains its chosen trial and the next best complete ones (``--top`` in all)
+on two more training seeds (``tuning.seed + 1`` and ``+ 2``) and records their validation objective; no test
+image is read. Per study it
 gives the gap between the best and the second-best trial, the seed-to-seed SD of the objective at the chosen
 setting, and what re-evaluating would have bought without selection bias: the top trials are re-ranked on the
 mean of their tuning seed and seed +1 (what a re-evaluation step inside the budget would do, at a cost of
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def retrain_top(args: tuple[str, str, int]) -> list[dict]:
     config_path, study, top = args
     from renyi_kd.experiment import Experiment
+    from renyi_kd.files import read_json
     from renyi_kd.layout import Layout, parse_study
     from renyi_kd.training.runtime import Runtime
     from renyi_kd.training.student import Hyperparameters, StudentSetup
@@ -34,17 +36,21 @@ def retrain_top(args: tuple[str, str, int]) -> list[dict]:
     layout = Layout.of(experiment.name, ROOT / "results")
     method, teacher, repeat = parse_study(study)
     objective = experiment.tuning.objective
+    chosen = read_json(layout.study(study).best)["best_trial"]  # the study's choice, its tie-break included
     trials = pd.read_csv(layout.study(study).trials)
-    complete = trials[trials["state"] == "COMPLETE"].sort_values("value", ascending=objective == "val_nll")
+    complete = trials[(trials["state"] == "COMPLETE") & trials["counts_towards_budget"]]
+    others = complete[complete["number"] != chosen].sort_values("value", ascending=objective == "val_nll")
+    ranked = pd.concat([complete[complete["number"] == chosen], others]).head(top)
+    epochs = experiment.tuning_budget(method)[1]
     setup = StudentSetup.open(experiment, layout, Runtime.from_config(experiment.runtime, threads=1), teacher)
     rows = []
-    for rank, trial in enumerate(complete.head(top).itertuples()):
-        params = {name[len("params_"):]: getattr(trial, name) for name in complete.columns
+    for rank, trial in enumerate(ranked.itertuples()):
+        params = {name[len("params_"):]: getattr(trial, name) for name in ranked.columns
                   if name.startswith("params_") and pd.notna(getattr(trial, name))}
         values = [trial.value]
         for extra in (1, 2):
             _, history = setup.train(experiment.methods[method], Hyperparameters.from_params(params),
-                                     seed=experiment.tuning.seed + extra)
+                                     seed=experiment.tuning.seed + extra, epochs=epochs)
             values.append(history[-1][objective])
         rows.append({"study": study, "method": method, "teacher": teacher, "repeat": repeat, "rank": rank,
                      "trial": trial.number, "tuning_seed": values[0], "seed_plus_1": values[1],

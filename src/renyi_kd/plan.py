@@ -4,11 +4,13 @@ detect, before anything runs.
 **Design.** Clusters (``teacher.seeds`` x ``tuning.repeats``), one study per method and cluster, the trials of
 the equal budget, one final run per study and seed.
 
-**Cost.** Per-job seconds come from the last finished run of the same experiment under ``results/`` (or of the
-experiment ``--like`` names, with the same data and models) when there is one (the teachers' ``wall_time_s``, the trials' ``seconds`` per epoch, the final runs' ``wall_time_s`` per epoch),
-otherwise from timing a few training and inference steps of the two models here (:func:`measured_costs`). A
-pruned trial stops at the first rung: a share ``percentile / 100`` of the trials after the start-up design is
-counted as stopping there. The wall time assumes ``cores // threads`` jobs at once, stage after stage (the
+**Cost.** Per-job seconds come from the last finished run of the same experiment under ``results/`` (or of
+the experiment ``--like`` names, with the same data and models) when there is one: the teachers' ``wall_time_s``,
+the trials' ``seconds`` per epoch, the final runs' ``wall_time_s`` per epoch. Otherwise they come from timing a
+few training and inference steps of the two models here (:func:`measured_costs`). A method that trains on all of
+train instead of the transfer set costs proportionally more per epoch. ``PercentilePruner(percentile=p)`` keeps
+the best p% at a rung, so a share ``(100 - p) / 100`` of the trials after the start-up design is counted as
+stopping at the first rung. The wall time assumes ``cores // threads`` jobs at once, stage after stage (the
 per-job seconds are this machine's; ``--cores`` sizes a machine with more cores of the same speed).
 
 **Detectable difference.** For the headline metric against the equivalence reference: with ``C >= 2`` clusters
@@ -34,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from renyi_kd.config import ConfigError
 from renyi_kd.data.registry import DATASETS
 from renyi_kd.data.split_plan import SplitSizes, plan_splits
 from renyi_kd.experiment import Experiment
@@ -45,7 +48,7 @@ from renyi_kd.report.settings import report_settings
 from renyi_kd.report.stats import minimum_detectable_difference
 from renyi_kd.tuning.study import rungs
 
-__all__ = ["ASSUMED", "Costs", "Design", "Spread", "costs_from_run", "design", "detectable", "format_plan",
+__all__ = ["ASSUMED", "Budget", "Costs", "Design", "Spread", "costs_from_run", "design", "detectable", "format_plan",
            "measured_costs", "plan", "spread_from_run", "stage_seconds"]
 
 JOB_START_S = 11.0  # starting one job: Python, torch, timm and MLflow imports, data, logits and study loaded
@@ -68,17 +71,29 @@ ASSUMED = Spread(between=0.0086, within=0.0081,
 
 
 @dataclass(frozen=True)
+class Budget:
+    """One method's study: its trials, epochs per trial, the expected epochs of a trial (pruning counted), the
+    validated epochs of a full trial, and the images it trains on as a multiple of the transfer set's."""
+
+    n_trials: int
+    epochs: int
+    trial_epochs: float
+    validated: int
+    images: float
+
+
+@dataclass(frozen=True)
 class Design:
     teachers: tuple[int, ...]
     repeats: int
-    methods: tuple[str, ...]
-    n_trials: int
-    epochs: int
-    trial_epochs: float  # expected epochs of a trial, pruning counted
-    validated: int  # validated epochs of a full trial
+    budgets: dict[str, Budget]  # by method
     seeds: int
     final_epochs: int
     splits: SplitSizes
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return tuple(self.budgets)
 
     @property
     def clusters(self) -> int:
@@ -90,11 +105,21 @@ class Design:
 
     @property
     def trials(self) -> int:
-        return self.studies * self.n_trials
+        return self.clusters * sum(b.n_trials for b in self.budgets.values())
+
+    @property
+    def tuning_epochs(self) -> float:
+        """Expected trial epochs of all studies, in transfer-set epochs."""
+        return self.clusters * sum(b.n_trials * b.trial_epochs * b.images for b in self.budgets.values())
 
     @property
     def final_runs(self) -> int:
         return self.studies * self.seeds
+
+    @property
+    def final_run_epochs(self) -> float:
+        """Epochs of all final runs, in transfer-set epochs."""
+        return self.clusters * self.seeds * self.final_epochs * sum(b.images for b in self.budgets.values())
 
 
 @dataclass(frozen=True)
@@ -107,18 +132,24 @@ class Costs:
     source: str
 
 
-def design(experiment: Experiment) -> Design:
+def _budget(experiment: Experiment, method: str, splits: SplitSizes) -> Budget:
     tuning = experiment.tuning
-    n_trials, epochs = experiment.tuning_budget(next(iter(experiment.methods)))
+    n_trials, epochs = experiment.tuning_budget(method)
     stops = rungs(tuning.pruner, epochs)
     after_design = max(n_trials - tuning.sampler.n_startup_trials, 0) / max(n_trials, 1)
-    stopped = tuning.pruner.percentile / 100 * after_design if stops else 0.0
+    # PercentilePruner(percentile=p) keeps the best p% at a rung: about (100 - p)% of the later trials stop there
+    stopped = (100 - tuning.pruner.percentile) / 100 * after_design if stops else 0.0
     trial_epochs = epochs - stopped * (epochs - stops[0]) if stops else float(epochs)
+    images = getattr(splits, experiment.methods[method].transfer) / splits.transfer
+    return Budget(n_trials, epochs, trial_epochs, len(stops) + 1, images)
+
+
+def design(experiment: Experiment) -> Design:
+    splits = plan_splits(experiment.data.as_dict())
     return Design(
-        teachers=tuple(experiment.teacher.seeds), repeats=tuning.repeats, methods=tuple(experiment.methods),
-        n_trials=n_trials, epochs=epochs, trial_epochs=trial_epochs, validated=len(stops) + 1,
-        seeds=len(experiment.seeds), final_epochs=experiment.student.epochs,
-        splits=plan_splits(experiment.data.as_dict()),
+        teachers=tuple(experiment.teacher.seeds), repeats=experiment.tuning.repeats,
+        budgets={method: _budget(experiment, method, splits) for method in experiment.methods},
+        seeds=len(experiment.seeds), final_epochs=experiment.student.epochs, splits=splits,
     )
 
 
@@ -186,7 +217,7 @@ def measured_costs(experiment: Experiment, plan_design: Design) -> Costs:
     record = DATASETS[experiment.data.name]
     census = record.sizes(experiment.data.root)
     shape = _Shape(record.in_chans, census.num_classes, experiment.data.image_size or record.image_size)
-    splits = plan_design.splits
+    splits, first = plan_design.splits, next(iter(plan_design.budgets.values()))
     torch.set_num_threads(experiment.runtime.teacher_threads)
     teacher, student = experiment.teacher, experiment.student
     t_train = _step_seconds(teacher, shape, batch=teacher.batch_size, train=True, steps=3)
@@ -197,7 +228,7 @@ def measured_costs(experiment: Experiment, plan_design: Design) -> Costs:
     images = splits.train + splits.val + splits.test
     return Costs(
         teacher=teacher.epochs * (splits.train * t_train + splits.val * t_infer) + images * t_infer,
-        trial_epoch=splits.transfer * s_train + splits.val * s_infer * plan_design.validated / plan_design.epochs,
+        trial_epoch=splits.transfer * s_train + splits.val * s_infer * first.validated / first.epochs,
         final_epoch=splits.transfer * s_train + splits.val * s_infer,
         source=f"timed here ({os.cpu_count()} cores): a few training and inference steps of each model",
     )
@@ -210,13 +241,15 @@ def stage_seconds(experiment: Experiment, plan_design: Design, costs: Costs, cor
     teacher_slots = max(cores // runtime.teacher_threads, 1)
     final_jobs = plan_design.studies * math.ceil(plan_design.seeds / experiment.final.seeds_per_job)
     tune_jobs = plan_design.studies * experiment.tuning.workers_per_study
+    teachers = len(plan_design.teachers)
     rows = [
-        ("teachers", len(plan_design.teachers), runtime.teacher_threads,
-         len(plan_design.teachers) * (costs.teacher + 2 * JOB_START_S), teacher_slots),
+        ("data", 2, 1, 2 * JOB_START_S, 2),  # the splits and the tracking store
+        ("teachers", 2 * teachers, runtime.teacher_threads, teachers * (costs.teacher + 2 * JOB_START_S),
+         teacher_slots),  # training and logit export
         ("tuning", tune_jobs, runtime.threads,
-         plan_design.trials * plan_design.trial_epochs * costs.trial_epoch + tune_jobs * JOB_START_S, slots),
+         plan_design.tuning_epochs * costs.trial_epoch + tune_jobs * JOB_START_S, slots),
         ("final runs", final_jobs, runtime.threads,
-         plan_design.final_runs * plan_design.final_epochs * costs.final_epoch + final_jobs * JOB_START_S, slots),
+         plan_design.final_run_epochs * costs.final_epoch + final_jobs * JOB_START_S, slots),
         ("report", 2, 1, REPORT_S, 1),
     ]
     table = pd.DataFrame(rows, columns=["stage", "jobs", "threads", "job_seconds", "slots"])
@@ -237,7 +270,10 @@ def spread_from_run(layout: Layout, metric: str, reference: str) -> Spread | Non
     diffs = wide.drop(columns=reference).sub(wide[reference], axis=0)
     clusters = [k for k in ("teacher", "repeat") if k in runs]
     grouped = diffs.groupby(level=clusters) if clusters else diffs.groupby(lambda _: 0)
-    within = float(np.sqrt(np.nanmean(grouped.var(ddof=1).to_numpy())))
+    variances = grouped.var(ddof=1).to_numpy()
+    if np.isnan(variances).all():  # one seed per cluster: the seeds' spread is not separable from the clusters'
+        return None
+    within = float(np.sqrt(np.nanmean(variances)))
     means = grouped.mean()
     source = f"the last run of {layout.root.name} ({layout.report.runs})"
     if len(means) < 2:
@@ -253,6 +289,9 @@ def detectable(experiment: Experiment, plan_design: Design, spread: Spread) -> d
     reference = settings.equivalence_reference
     hypotheses, _ = declare_hypotheses(settings.questions, list(plan_design.methods))
     question = next((h.question for h in hypotheses if h.metric == HEADLINE and reference in h.pair), None)
+    if question is None:
+        raise ConfigError("report.comparisons", f"no declared question compares {HEADLINE} against {reference} "
+                          "(report.equivalence_reference): there is no difference to plan for")
     tests = sum(h.question == question for h in hypotheses)
     level = settings.significance / max(tests, 1)
     if plan_design.clusters >= 2:
@@ -262,6 +301,18 @@ def detectable(experiment: Experiment, plan_design: Design, spread: Spread) -> d
     return {"metric": HEADLINE, "reference": reference, "tests": tests, "level": level, "units": units, "sd": sd,
             "power": settings.power, "margin": settings.margin(HEADLINE),
             "difference": minimum_detectable_difference(sd, units, level, settings.power)}
+
+
+def _listing(values: tuple[int, ...]) -> str:
+    return ", ".join(map(str, values)) if len(values) <= 6 else f"{values[0]}, {values[1]}, ..., {values[-1]}"
+
+
+def _budget_text(d: Design) -> str:
+    """`` of 12 trials (432 trials of up to 15 epochs, 13.8 expected)``, or the total where budgets differ."""
+    if len({(b.n_trials, b.epochs) for b in d.budgets.values()}) > 1:
+        return f" ({d.trials} trials; budgets differ by method: tuning.per_method)"
+    b = next(iter(d.budgets.values()))
+    return f" of {b.n_trials} trials ({d.trials} trials of up to {b.epochs} epochs, {b.trial_epochs:.1f} expected)"
 
 
 def _minutes(seconds: float) -> str:
@@ -274,9 +325,9 @@ def format_plan(experiment: Experiment, plan_design: Design, costs: Costs, stage
     metric = power["metric"]
     lines = [
         f"Plan of {experiment.name}",
-        f"Design: {d.clusters} cluster(s) = {len(d.teachers)} teacher(s) (seeds {', '.join(map(str, d.teachers))})"
-        f" x {d.repeats} tuning draw(s); {len(d.methods)} methods -> {d.studies} studies of {d.n_trials} trials "
-        f"({d.trials} trials of up to {d.epochs} epochs, {d.trial_epochs:.1f} expected); {d.seeds} seeds -> "
+        f"Design: {d.clusters} cluster(s) = {len(d.teachers)} teacher(s) (seeds {_listing(d.teachers)})"
+        f" x {d.repeats} tuning draw(s); {len(d.methods)} methods -> {d.studies} studies{_budget_text(d)}; "
+        f"{d.seeds} seeds -> "
         f"{d.final_runs} final runs.",
         f"Data: {d.splits.describe()}.",
         f"Cost per job from {costs.source}: a teacher {costs.teacher:.0f} s, a trial epoch {costs.trial_epoch:.2f} s, "

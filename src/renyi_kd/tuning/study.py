@@ -13,7 +13,9 @@ Fairness, by construction:
   of :func:`renyi_kd.tuning.design.startup_design`, the same for every method of a cluster (common random numbers),
   enqueued when the study is opened and never pruned; the seeded TPE sampler takes over after them.
 - **Pruning** (:data:`PRUNERS`) compares a trial only with completed trials that reported at the same
-  epoch, and only once ``n_startup_trials`` of them have; the epochs where it may act are the *rungs*.
+  epoch, and only once ``n_startup_trials`` of them have; the epochs where it may act are the *rungs*. A trial
+  validates, and so reports, only at the rungs and after its last epoch, so the pruner judges its value at
+  the rung (Optuna's "best so far" is then the best over the rungs up to this one).
 - **Budget.** A study is done when ``n_trials`` trials count: COMPLETE, PRUNED and FAILED trials count
   (diverging is an outcome of the hyperparameters), trials left RUNNING by a killed job and trials a worker
   started past the budget do not. A method is judged on its first ``n_trials`` counted trials by number,

@@ -39,7 +39,8 @@ log = logging.getLogger("renyi_kd.tuning.tune")
 
 
 class Objective:
-    """The configured objective after the study's epochs; reports it every epoch to the pruner and MLflow.
+    """The configured objective after the study's epochs; reports it to the pruner at the rungs (the only
+    epochs a trial validates before its last) and logs every epoch to MLflow.
     Trials of the start-up design are never pruned."""
 
     def __init__(self, experiment: Experiment, layout: Layout, method: Method, teacher: int, runtime: Any,
