@@ -3,7 +3,8 @@
 A teacher is a student with ``beta = 0`` and no teacher outputs. Batches come from a
 :class:`~renyi_kd.data.device_batches.BatchSource` (in-memory data lives on the training device, augmented there as
 whole batches). Each epoch ends with a validation pass (never augmented; a tuning trial skips it outside the
-pruner's rungs and its last epoch), a callback (MLflow logging, Optuna pruning) and, when ``state_path`` is given, a checkpoint from which a killed job resumes to the same numbers:
+pruner's rungs and its last epoch), a callback (MLflow logging, Optuna pruning) and, when ``state_path`` is
+given, a checkpoint from which a killed job resumes to the same numbers:
 data order and augmentation depend only on (seed, epoch, image), the RNG state is saved.
 """
 
