@@ -38,7 +38,7 @@ import pandas as pd
 
 from renyi_kd.config import ConfigError
 from renyi_kd.data.registry import DATASETS
-from renyi_kd.data.split_plan import SplitSizes, plan_splits
+from renyi_kd.data.split_plan import SplitSizes, census, plan_splits
 from renyi_kd.experiment import Experiment
 from renyi_kd.layout import RESULTS_DIR, Layout
 from renyi_kd.metrics import HEADLINE
@@ -215,8 +215,8 @@ def measured_costs(experiment: Experiment, plan_design: Design) -> Costs:
     import torch
 
     record = DATASETS[experiment.data.name]
-    census = record.sizes(experiment.data.root)
-    shape = _Shape(record.in_chans, census.num_classes, experiment.data.image_size or record.image_size)
+    classes = census(experiment.data.as_dict()).num_classes  # the config check's count, its errors included
+    shape = _Shape(record.in_chans, classes, experiment.data.image_size or record.image_size)
     splits, first = plan_design.splits, next(iter(plan_design.budgets.values()))
     torch.set_num_threads(experiment.runtime.teacher_threads)
     teacher, student = experiment.teacher, experiment.student
