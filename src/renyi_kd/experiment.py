@@ -45,9 +45,14 @@ class DataConfig(Section):
     val_fraction: float
     test_fraction: float
     transfer_size: int | None
+    omit_classes: tuple[int, ...]
     split_seed: int
     augmentation: str
     num_workers: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> DataConfig:
+        return cls(**{**section, "omit_classes": tuple(section["omit_classes"])})
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ def prepare_data(data_config: DataConfig, layout: Layout) -> Path:
         transfer_size=data_config.transfer_size,
         seed=data_config.split_seed,
         official_test=data.official_test,
+        omit_classes=data_config.omit_classes,
     )
     meta = {"dataset": data_config.name, "classes": data.classes, "in_chans": data.in_chans}
     save_splits(layout.splits, splits, data_fingerprint=fingerprint(data), meta=meta, official_test=data.official_test)

@@ -5,7 +5,9 @@ by: the items of the pool that train and val are drawn from, the items of its of
 has none) and its classes. Where a dataset has an official test part (CIFAR, an image folder with ``train/`` and
 ``test/``), that part is the test split and val is ``round(val_fraction * pool)`` items of the official train part;
 otherwise val and test are ``round(fraction * pool)`` items of one pool. The transfer set is ``transfer_size`` items
-of train (``None``: all of it). Every stratified part needs at least one item per class. :func:`split_sizes` is the
+of train (``None``: all of it), drawn from the classes ``omit_classes`` does not name (the dark-knowledge
+experiment: those classes keep every image in train, val and test). Every stratified part needs at least one item
+per class. :func:`split_sizes` is the
 one place these sizes are computed: :func:`renyi_kd.data.splits.make_splits` uses it on the loaded targets,
 :func:`plan_splits` on the config.
 """
@@ -13,7 +15,7 @@ one place these sizes are computed: :func:`renyi_kd.data.splits.make_splits` use
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,7 +74,12 @@ def _check_fraction(key: str, value: Any) -> float:
 
 
 def split_sizes(
-    sizes: Census, *, val_fraction: float, test_fraction: float, transfer_size: int | None
+    sizes: Census,
+    *,
+    val_fraction: float,
+    test_fraction: float,
+    transfer_size: int | None,
+    omit_classes: Sequence[int] = (),
 ) -> SplitSizes:
     """The size of every split (see the module docstring), or :class:`SplitSizeError` naming the key to change.
 
@@ -116,6 +123,7 @@ def split_sizes(
             f"transfer_size must be null or an integer from 1 to the {n_train} items of train "
             f"(of {n + (sizes.official_test or 0)} items: val {n_val}, test {n_test}), got {transfer_size!r}",
         )
+    _check_omitted(omit_classes, k)
     return SplitSizes(
         train=n_train,
         val=n_val,
@@ -132,4 +140,18 @@ def plan_splits(data_config: Mapping[str, Any]) -> SplitSizes:
         val_fraction=data_config["val_fraction"],
         test_fraction=data_config["test_fraction"],
         transfer_size=data_config["transfer_size"],
+        omit_classes=data_config.get("omit_classes", ()),
     )
+
+
+def _check_omitted(omit_classes: Sequence[int], num_classes: int) -> None:
+    """Class indices of the data, not all of them, none twice (the transfer set's own size is checked on the
+    targets, by :func:`renyi_kd.data.splits.make_splits`, where the class sizes are known)."""
+    bad = [c for c in omit_classes if isinstance(c, bool) or not isinstance(c, numbers.Integral)
+           or not 0 <= c < num_classes]
+    if bad or len(set(omit_classes)) != len(omit_classes) or len(omit_classes) >= num_classes:
+        raise SplitSizeError(
+            "data.omit_classes",
+            f"omit_classes must name distinct class indices from 0 to {num_classes - 1} and leave at least one "
+            f"class in the transfer set, got {list(omit_classes)!r}",
+        )

@@ -8,10 +8,12 @@ train/val/test is a stratified split of one pool. Split sizes come from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from renyi_kd.data.registry import Census
-from renyi_kd.data.split_plan import split_sizes
+from renyi_kd.data.split_plan import SplitSizeError, split_sizes
 
 __all__ = ["SPLIT_NAMES", "make_splits"]
 
@@ -26,6 +28,7 @@ def make_splits(
     transfer_size: int | None,
     seed: int,
     official_test: int | None = None,
+    omit_classes: Sequence[int] = (),
 ) -> dict[str, list[int]]:
     """Stratified, seeded train/val/test split, and a stratified transfer subset of train.
 
@@ -34,7 +37,9 @@ def make_splits(
     Without it, test and then val are ``round(fraction * n)`` items of all ``n``. Sizes that cannot be made raise
     :class:`renyi_kd.data.split_plan.SplitSizeError`. The transfer set holds one item of every class first (when
     ``transfer_size >= num_classes``), the remainder shared out in proportion to class size;
-    ``transfer_size=None`` means all of train. Returns sorted dataset indices for :data:`SPLIT_NAMES`.
+    ``transfer_size=None`` means all of train. ``omit_classes``: the transfer set is drawn from the train items of
+    the other classes only; train, val and test are the same as without it. Returns sorted dataset indices for
+    :data:`SPLIT_NAMES`.
     """
     from sklearn.model_selection import train_test_split  # here: only prepare_data splits, every job loads data
 
@@ -52,6 +57,7 @@ def make_splits(
         val_fraction=val_fraction,
         test_fraction=test_fraction,
         transfer_size=transfer_size,
+        omit_classes=omit_classes,
     )
     test_seed, val_seed, transfer_seed = np.random.SeedSequence(int(seed)).generate_state(3)
     if official_test is None:
@@ -59,7 +65,14 @@ def make_splits(
     else:
         rest, test = np.arange(pool), np.arange(pool, n)
     train, val = train_test_split(rest, test_size=sizes.val, stratify=y[rest], random_state=int(val_seed))
-    transfer = _transfer_subset(train, y[train], transfer_size, np.random.default_rng(transfer_seed))
+    shown = train[~np.isin(y[train], list(omit_classes))]
+    if transfer_size is not None and transfer_size > len(shown):
+        raise SplitSizeError(
+            "data.transfer_size",
+            f"transfer_size {transfer_size} is more than the {len(shown)} train items outside omit_classes "
+            f"{list(omit_classes)}",
+        )
+    transfer = _transfer_subset(shown, y[shown], transfer_size, np.random.default_rng(transfer_seed))
     parts = {"train": train, "val": val, "test": test, "transfer": transfer}
     return {name: sorted(int(i) for i in parts[name]) for name in SPLIT_NAMES}
 
