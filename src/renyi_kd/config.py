@@ -19,6 +19,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from renyi_kd.method_grid import GridError, cell_fields, expand_methods, fill, is_template, placeholders
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "config.schema.yaml"
 _RENYI_NAME = re.compile(r"^renyi-a(?P<alpha>[0-9][0-9.]*|inf)$")  # the Rényi shorthand; other names are free
@@ -104,8 +106,14 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 
 def validate_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Return a validated copy of ``config`` with schema defaults filled in; raise :class:`ConfigError`."""
+    """Return a validated copy of ``config`` with schema defaults filled in and grids of methods expanded
+    (:mod:`renyi_kd.method_grid`); raise :class:`ConfigError`."""
     config = copy.deepcopy(config)
+    if isinstance(config.get("methods"), dict):
+        try:
+            config["methods"] = expand_methods(config["methods"])
+        except GridError as error:
+            raise ConfigError(error.key, str(error)) from None
     _validate_schema(config)
     _check_models(config)
     _check_data(config)
@@ -245,6 +253,9 @@ def _check_schedules(config: dict[str, Any]) -> None:
 def _check_report(config: dict[str, Any]) -> None:
     report = config["report"]
     for i, question in enumerate(report["comparisons"]):
+        if any(is_template(r) for r in question["references"]):
+            _check_grid_question(f"report.comparisons.{i}", question, list(config["methods"]))
+            continue
         for key in ("references", "methods"):
             unknown = [m for m in question[key] or [] if m not in config["methods"]]
             if unknown:
@@ -255,8 +266,29 @@ def _check_report(config: dict[str, Any]) -> None:
         if found is None:
             raise ConfigError("report.published", f"file not found: {report['published']}")
         report["published"] = str(found.resolve())
-    if report["equivalence_reference"] not in config["methods"]:
-        raise ConfigError("report.equivalence_reference", f"{report['equivalence_reference']!r} is not a configured method")
+    reference = report["equivalence_reference"]
+    if not any(cell_fields(reference, m) is not None for m in config["methods"]):
+        raise ConfigError("report.equivalence_reference", f"{reference!r} is not a configured method "
+                          "(nor a template that fits one)")
+
+
+def _check_grid_question(key: str, question: dict[str, Any], methods: list[str]) -> None:
+    """A question whose references are templates: its methods are templates (or names) that fit configured methods,
+    each reference's placeholders are theirs, and every reference they fill in is configured."""
+    if not question["methods"]:
+        raise ConfigError(f"{key}.methods", "templated references need methods templates to fill them in "
+                          "(e.g. methods: [renyi-a{alpha}-T{T}], references: [renyi-a1-T{T}])")
+    for template in question["methods"]:
+        cells = {m: f for m in methods if (f := cell_fields(template, m)) is not None}
+        if not cells:
+            raise ConfigError(f"{key}.methods", f"{template!r} fits no configured method")
+        for reference in question["references"]:
+            missing = [p for p in placeholders(reference) if p not in placeholders(template)]
+            if missing:
+                raise ConfigError(f"{key}.references", f"{reference!r} needs {missing}, which {template!r} does not give")
+            absent = sorted({fill(reference, f) for f in cells.values()} - set(methods))
+            if absent:
+                raise ConfigError(f"{key}.references", f"{reference!r} names {absent}, which are not configured methods")
 
 
 def _check_tuning(config: dict[str, Any]) -> None:

@@ -135,6 +135,7 @@ class Costs:
 def _budget(experiment: Experiment, method: str, splits: SplitSizes) -> Budget:
     tuning = experiment.tuning
     n_trials, epochs = experiment.tuning_budget(method)
+    n_trials = n_trials if tuning.enabled else 0  # nothing tuned: the final runs use the fixed values
     stops = rungs(tuning.pruner, epochs)
     after_design = max(n_trials - tuning.sampler.n_startup_trials, 0) / max(n_trials, 1)
     # PercentilePruner(percentile=p) keeps the best p% at a rung: about (100 - p)% of the later trials stop there
@@ -240,7 +241,7 @@ def stage_seconds(experiment: Experiment, plan_design: Design, costs: Costs, cor
     slots = max(cores // runtime.threads, 1)
     teacher_slots = max(cores // runtime.teacher_threads, 1)
     final_jobs = plan_design.studies * math.ceil(plan_design.seeds / experiment.final.seeds_per_job)
-    tune_jobs = plan_design.studies * experiment.tuning.workers_per_study
+    tune_jobs = plan_design.studies * experiment.tuning.workers_per_study if experiment.tuning.enabled else 0
     teachers = len(plan_design.teachers)
     rows = [
         ("data", 2, 1, 2 * JOB_START_S, 2),  # the splits and the tracking store
@@ -254,7 +255,7 @@ def stage_seconds(experiment: Experiment, plan_design: Design, costs: Costs, cor
     ]
     table = pd.DataFrame(rows, columns=["stage", "jobs", "threads", "job_seconds", "slots"])
     table["cpu_seconds"] = table["job_seconds"] * table["threads"]
-    table["wall_seconds"] = [seconds / min(slots_, jobs) for seconds, slots_, jobs
+    table["wall_seconds"] = [seconds / max(min(slots_, jobs), 1) for seconds, slots_, jobs
                              in zip(table["job_seconds"], table["slots"], table["jobs"])]
     return table.drop(columns="slots")
 
@@ -288,7 +289,8 @@ def detectable(experiment: Experiment, plan_design: Design, spread: Spread) -> d
     settings = report_settings(experiment.report)
     reference = settings.equivalence_reference
     hypotheses, _ = declare_hypotheses(settings.questions, list(plan_design.methods))
-    question = next((h.question for h in hypotheses if h.metric == HEADLINE and reference in h.pair), None)
+    question = next((h.question for h in hypotheses
+                     if h.metric == HEADLINE and any(map(settings.is_equivalence_reference, h.pair))), None)
     if question is None:
         raise ConfigError("report.comparisons", f"no declared question compares {HEADLINE} against {reference} "
                           "(report.equivalence_reference): there is no difference to plan for")
@@ -326,7 +328,8 @@ def format_plan(experiment: Experiment, plan_design: Design, costs: Costs, stage
     lines = [
         f"Plan of {experiment.name}",
         f"Design: {d.clusters} cluster(s) = {len(d.teachers)} teacher(s) (seeds {_listing(d.teachers)})"
-        f" x {d.repeats} tuning draw(s); {len(d.methods)} methods -> {d.studies} studies{_budget_text(d)}; "
+        f" x {d.repeats} tuning draw(s); {len(d.methods)} methods -> "
+        f"{f'{d.studies} studies{_budget_text(d)}' if d.trials else 'nothing tuned (tuning.enabled: false)'}; "
         f"{d.seeds} seeds -> "
         f"{d.final_runs} final runs.",
         f"Data: {d.splits.describe()}.",

@@ -21,7 +21,7 @@ rule report:
         figures=report(directory(LAYOUT.report.figures), patterns=["{name}.png"], caption="../report/figure.rst",
                        category="Figures"),
     params:
-        config=stage_config("methods", "report"),
+        config=lambda wildcards: stage_config("methods", "report"),  # a function: its {templates} are not wildcards
         exp_dir=RESULTS,
         table_captions=captions_param("table", EXPERIMENT),
         figure_captions=captions_param("figure", EXPERIMENT),

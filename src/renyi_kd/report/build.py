@@ -21,7 +21,7 @@ from renyi_kd.layout import Layout
 from renyi_kd.metrics import HEADLINE, METRICS
 
 # Importing the modules that draw registers their figures and tables (with tables and tuning_budget below).
-from renyi_kd.report import comparison_tables, figures, inference_figures  # noqa: F401
+from renyi_kd.report import comparison_tables, figures, grid, inference_figures  # noqa: F401
 from renyi_kd.report import inference_text as _text
 from renyi_kd.report.artefacts import ARTEFACTS, Artefact, in_section, snakemake_captions
 from renyi_kd.report.context import ReportContext
@@ -149,6 +149,8 @@ def _results_text(context: ReportContext) -> list[str]:
     power = _text.power_sentence(comparisons, config, context.catalog, HEADLINE)
     others = [m for m in dict.fromkeys(q.metric for q in config.questions) if m != HEADLINE]
     results += [power] if power else []
+    results += [answer for q in grid.grid_questions(config.questions)
+                if (answer := grid.grid_answer(grid.grid_comparisons(comparisons, q), config.margin(HEADLINE)))]
     results += [s for r in references
                 if (s := _text.other_metrics_sentence(comparisons, present, r, others, context.catalog))]
     return results

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from renyi_kd.method_grid import cell_fields, is_template
 from renyi_kd.metrics import HEADLINE
 from renyi_kd.report.methods import MethodCatalog
 from renyi_kd.report.published import PublishedRow
@@ -54,7 +55,13 @@ class ReportContext:
     @property
     def references(self) -> list[str]:
         """The references of every declared question that have runs, in declaration order."""
-        return list(dict.fromkeys(r for q in self.settings.questions for r in q.references if r in self.methods))
+        return list(dict.fromkeys(r for q in self.settings.questions for r in self._named(q.references)
+                                  if r in self.methods))
+
+    def _named(self, references: tuple[str, ...]) -> list[str]:
+        """References as method names: a template stands for every method that fits it (KL at each temperature)."""
+        return [m for r in references for m in ([r] if not is_template(r) else
+                                                [m for m in self.methods if cell_fields(r, m) is not None])]
 
     def table_file(self, name: str, ext: str) -> Path:
         """A table's file under :attr:`tables` (as :meth:`renyi_kd.layout.ReportFiles.table` and
@@ -64,7 +71,8 @@ class ReportContext:
     @property
     def headline_references(self) -> list[str]:
         """The references of the questions on the headline metric (:data:`renyi_kd.metrics.HEADLINE`)."""
-        return list(dict.fromkeys(r for q in self.settings.questions if q.metric == HEADLINE for r in q.references))
+        return list(dict.fromkeys(r for q in self.settings.questions if q.metric == HEADLINE
+                                  for r in self._named(q.references)))
 
     def caption_fields(self) -> dict[str, str]:
         """The values of the fields of the artefacts' captions."""

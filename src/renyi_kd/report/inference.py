@@ -154,7 +154,8 @@ def _row(values: pd.DataFrame, h: Hypothesis, settings: ReportSettings, images: 
     psi = None if x_psi is None or y_psi is None or x_psi.shape != y_psi.shape else x_psi - y_psi
     estimate = _estimate(pairs, (pairs["x"] - pairs["y"]).to_numpy(dtype=float), psi)
     low, high = estimate.interval(1 - settings.significance)
-    margin = settings.margin(h.metric) if settings.equivalence_reference in (h.method, h.reference) else None
+    equivalence = settings.is_equivalence_reference(h.method) or settings.is_equivalence_reference(h.reference)
+    margin = settings.margin(h.metric) if equivalence else None
     return {
         "metric": h.metric, "method": h.method, "reference": h.reference, "family": h.question, "n": len(pairs),
         "diff": estimate.value, "ci_low": low, "ci_high": high, "p": estimate.p(),

@@ -115,7 +115,7 @@ def verdict_paragraph(
     if not rows:
         return f"No {metric_name(metric)} comparison against {ref} was tested."
     margin = settings.margin(metric)
-    if reference == settings.equivalence_reference and margin is not None:
+    if settings.is_equivalence_reference(reference) and margin is not None:
         setting = f"equivalence margin {fmt_margin(metric, margin)}"
     else:
         setting = "no equivalence test"
@@ -129,8 +129,8 @@ def power_sentence(comparisons: pd.DataFrame, settings: ReportSettings, catalog:
     """The minimum difference to the equivalence reference detectable with ``settings.power`` (a t-test at the
     pooled standard error, test sample included, on the median degrees of freedom), next to the observed
     differences and the intervals' half-width; None when nothing was tested against it."""
-    reference = settings.equivalence_reference
-    involved = (comparisons["method"] == reference) | (comparisons["reference"] == reference)
+    fits = settings.is_equivalence_reference
+    involved = comparisons["method"].map(fits) | comparisons["reference"].map(fits)
     rows = comparisons[(comparisons["metric"] == metric) & involved]
     tested = rows[rows["p"].notna()]
     if tested.empty:
@@ -142,10 +142,9 @@ def power_sentence(comparisons: pd.DataFrame, settings: ReportSettings, catalog:
     # the test sample): as an SD over df + 1 units, which is what the noncentral-t solution takes.
     se = math.sqrt(float(np.mean(tested["se"] ** 2)))
     detectable = minimum_detectable_difference(se * math.sqrt(df + 1), df + 1, level, settings.power)
-    others = [r.reference if r.method == reference else r.method for r in tested.itertuples()]
-    diffs = [against(comparisons, other, reference, metric)["diff"] for other in others]
+    diffs = [r.diff if fits(r.reference) else -r.diff for r in tested.itertuples()]  # each minus its reference
     half = float(np.median((tested["ci_high"] - tested["ci_low"]) / 2))
-    ref = catalog.label(reference)
+    ref = catalog.label(settings.equivalence_reference)
     unit = "clusters" if int(tested["clusters"].max()) >= 2 else "seeds"
     return (
         f"Power: with {units} {unit} as units of replication and Holm over {question_tests} tests (a lone real "

@@ -6,6 +6,11 @@ pair of methods on
 one metric; it is written as ``method`` minus ``reference``. A pair of two references is tested a single time,
 against the reference listed later (with ``references: [kl, ce]``: ``kl`` against ``ce``). A pair may belong
 to only one question of a metric: otherwise it would be answered twice, at two levels.
+
+A question over a grid of methods (:mod:`renyi_kd.method_grid`) names its methods and references by templates:
+``methods: ["renyi-a{alpha}-T{T}"]`` with ``references: ["renyi-a1-T{T}"]`` tests every method whose name fits a
+methods template against the reference its name's values fill in (each order against KL at the same temperature),
+all in one Holm family.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from renyi_kd.config import ConfigError
+from renyi_kd.method_grid import cell_fields, fill, is_template
 from renyi_kd.report.settings import Question
 
 __all__ = ["Hypothesis", "declare_hypotheses"]
@@ -34,7 +40,24 @@ class Hypothesis:
         return frozenset((self.method, self.reference))
 
 
+def _grid_hypotheses(spec: Question, with_runs: Sequence[str], notes: list[str]) -> list[Hypothesis]:
+    """Each method fitting one of the question's methods templates against each reference its values fill in."""
+    hypotheses = []
+    for method in with_runs:
+        fields = next((f for t in spec.methods or () if (f := cell_fields(t, method)) is not None), None)
+        for reference in [] if fields is None else [fill(t, fields) for t in spec.references]:
+            if reference == method:
+                continue
+            if reference not in with_runs:
+                notes.append(f"Question {spec.name}: reference {reference} of {method} has no runs; not tested.")
+                continue
+            hypotheses.append(Hypothesis(spec.name, spec.metric, method, reference))
+    return hypotheses
+
+
 def _question_hypotheses(spec: Question, with_runs: Sequence[str], notes: list[str]) -> list[Hypothesis]:
+    if any(is_template(r) for r in spec.references):
+        return _grid_hypotheses(spec, with_runs, notes)
     participants = list(with_runs) if spec.methods is None else list(spec.methods)
     for method in (m for m in participants if m not in with_runs):
         notes.append(f"Question {spec.name}: {method} has no runs; its comparisons are not tested.")

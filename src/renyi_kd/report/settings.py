@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 
 from renyi_kd.config import ConfigError, _with_defaults, load_schema
+from renyi_kd.method_grid import cell_fields
 from renyi_kd.metrics import COMPARABLE
 
 __all__ = ["Question", "ReportSettings", "report_settings"]
@@ -45,6 +46,10 @@ class ReportSettings:
 
     def margin(self, metric: str) -> float | None:
         return self.equivalence_margin.get(metric)
+
+    def is_equivalence_reference(self, method: str) -> bool:
+        """``method`` is the equivalence reference, or fits it where it is a template (every cell of KL in a grid)."""
+        return cell_fields(self.equivalence_reference, method) is not None
 
 
 def _report_schema() -> dict[str, Any]:
