@@ -36,7 +36,17 @@ def test_the_shift_is_the_exact_maximiser_of_validation_accuracy(omitted, defici
         assert abs(chosen - deficit) < 2.0
 
 
-def test_the_smallest_best_shift_is_chosen_and_zero_when_nothing_is_gained() -> None:
+def test_ties_at_no_shift_are_broken_as_argmax_breaks_them() -> None:
+    assert bias_shift(np.array([[1.0, 1.0]]), np.array([0]), [0]) == 0.0  # argmax already says class 0
+    rng = np.random.default_rng(5)
+    grid = np.r_[0.0, np.linspace(0, 6, 601) + 1e-7]  # no shift, and shifts off the ties (a tie is no choice)
+    for _ in range(100):  # integer logits: many ties; the chosen shift is as good as any on the grid
+        logits, targets, omitted = rng.integers(-2, 3, (30, 4)).astype(float), rng.integers(0, 4, 30), [1]
+        best = accuracy(shift_logits(logits, omitted, bias_shift(logits, targets, omitted)), targets)
+        assert best >= max(accuracy(shift_logits(logits, omitted, b), targets) for b in grid)
+
+
+def test_the_lowest_best_shift_is_chosen_and_zero_when_nothing_is_gained() -> None:
     logits = np.array([[0.0, 1.0, 3.0], [0.0, 2.0, 0.5]])  # class 2 omitted; image 0 is a 2, image 1 a 1
     assert bias_shift(logits, np.array([2, 1]), [2]) == 0.0
     logits = np.array([[0.0, 2.0, 1.0], [0.0, 3.0, 0.0]])  # image 0 (a 2) needs b > 1; b > 3 breaks image 1
@@ -47,7 +57,8 @@ def test_the_test_metrics_split_omitted_and_kept_images_and_apply_the_given_shif
     logits = np.array([[0.0, 2.0, 1.0], [0.0, 0.0, 1.0], [3.0, 0.0, 0.0], [0.0, 1.0, 0.5]])
     targets = np.array([2, 2, 0, 1])
     values = dark_knowledge_metrics(logits, targets, [2], 1.5)
-    assert values == {"omitted_acc": 0.5, "omitted_acc_shifted": 1.0, "kept_acc": 1.0, "bias_shift": 1.5}
+    assert values == {"omitted_acc": 0.5, "omitted_acc_shifted": 1.0, "kept_acc": 1.0, "kept_acc_shifted": 0.5,
+                      "bias_shift": 1.5}
     with pytest.raises(ValueError, match="both omitted and kept"):
         dark_knowledge_metrics(logits[:2], targets[:2], [2], 0.0)
     with pytest.raises(ValueError, match="some but not all"):

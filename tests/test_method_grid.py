@@ -34,11 +34,15 @@ def test_a_grid_entry_is_one_method_per_cell_in_the_entrys_order_with_the_shared
         for T in TEMPERATURES:
             method = method_from_config(validated, f"renyi-a{alpha:g}-T{T:g}")
             assert (method.divergence, method.params["alpha"], method.T, method.beta) == ("renyi", alpha, T, 0.5)
+            assert method.label == f"renyi-a{alpha:g}-T{T:g}"  # cells are told apart in tables and figures
     assert validate_config(validated)["methods"] == validated["methods"]  # validating twice changes nothing
 
 
-def test_names_are_the_same_however_yaml_typed_the_numbers() -> None:
+def test_names_are_the_same_however_yaml_typed_the_numbers_and_read_back_one_way() -> None:
     assert fill("renyi-a{alpha}-T{T}", {"alpha": 2.0, "T": 16}) == fill("renyi-a{alpha}-T{T}", {"alpha": 2, "T": 16.0})
+    assert fill("w{wd}", {"wd": 1e-5}) == "w1e-05" and fill("n{n}", {"n": 1234567}) != fill("n{n}", {"n": 1234568})
+    assert cell_fields("w{wd}-T{T}", "w1e-05-T4") == {"wd": "1e-05", "T": "4"}
+    assert cell_fields("renyi-a{alpha}-T{T}", "renyi-a0.5-T4-hinton") is None  # another grid's cell does not fit
     assert fill("x-{scaling}-a{alpha}", {"scaling": "thesis", "alpha": 0.5}) == "x-thesis-a0.5"
     assert cell_fields("renyi-a{alpha}-T{T}", "renyi-a0.25-T16") == {"alpha": "0.25", "T": "16"}
     assert cell_fields("renyi-a{alpha}-T{T}", "kl") is None and cell_fields("kl", "kl") == {}
@@ -53,6 +57,10 @@ def test_names_are_the_same_however_yaml_typed_the_numbers() -> None:
         ({"renyi-a{alpha}": {"divergence": "renyi", "alpha": [1, 1.0]}}, "methods.renyi-a{alpha}"),
         ({"renyi-a2": None, "renyi-a{alpha}": {"divergence": "renyi", "alpha": [2, 5]}}, "methods.renyi-a{alpha}"),
         ({"renyi-a{alpha}": {"divergence": "renyi", "alpha": [0.5, -1]}}, "methods.renyi-a-1.alpha"),  # the cell, by its name
+        ({"kd-{scaling}": {"divergence": "renyi", "scaling": ["thesis", "a-b"]}}, "methods.kd-{scaling}.scaling"),
+        ({"r{alpha:g}": {"divergence": "renyi", "alpha": [1, 2]}}, "methods.r{alpha:g}"),
+        ({"r{alpha}{alpha}": {"divergence": "renyi", "alpha": [1, 2]}}, "methods.r{alpha}{alpha}"),
+        ({"r{}": {"divergence": "renyi", "": [1, 2]}}, "methods.r{}"),
     ],
 )
 def test_a_grid_that_cannot_expand_is_refused_naming_its_key(methods: dict, key: str) -> None:
@@ -85,6 +93,8 @@ def test_a_cell_without_runs_is_a_note_not_a_test() -> None:
     ("question", "key", "words"),
     [
         ({**QUESTION, "methods": None}, "methods", "need methods templates"),
+        ({**QUESTION, "references": ["renyi-a1-T{T!r}"]}, "references", "plain setting name"),
+        ({**QUESTION, "methods": ["renyi-a{alpha-T{T}"]}, "methods", "not a template"),
         ({**QUESTION, "methods": ["renyi-b{alpha}-T{T}"]}, "methods", "fits no configured method"),
         ({**QUESTION, "references": ["renyi-a1-T{T}-b{beta}"]}, "references", "['beta']"),
         ({**QUESTION, "references": ["renyi-a{alpha}-T2"]}, "references", "not configured methods"),

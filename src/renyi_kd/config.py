@@ -19,7 +19,15 @@ from typing import Any
 import jsonschema
 import yaml
 
-from renyi_kd.method_grid import GridError, cell_fields, expand_methods, fill, is_template, placeholders
+from renyi_kd.method_grid import (
+    GridError,
+    cell_fields,
+    check_template,
+    expand_methods,
+    fill,
+    is_template,
+    placeholders,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = PROJECT_ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -267,6 +275,10 @@ def _check_report(config: dict[str, Any]) -> None:
             raise ConfigError("report.published", f"file not found: {report['published']}")
         report["published"] = str(found.resolve())
     reference = report["equivalence_reference"]
+    try:
+        check_template(reference, "report.equivalence_reference")
+    except GridError as error:
+        raise ConfigError(error.key, str(error)) from None
     if not any(cell_fields(reference, m) is not None for m in config["methods"]):
         raise ConfigError("report.equivalence_reference", f"{reference!r} is not a configured method "
                           "(nor a template that fits one)")
@@ -278,6 +290,12 @@ def _check_grid_question(key: str, question: dict[str, Any], methods: list[str])
     if not question["methods"]:
         raise ConfigError(f"{key}.methods", "templated references need methods templates to fill them in "
                           "(e.g. methods: [renyi-a{alpha}-T{T}], references: [renyi-a1-T{T}])")
+    try:
+        for part in ("methods", "references"):
+            for template in question[part]:
+                check_template(template, f"{key}.{part}")
+    except GridError as error:
+        raise ConfigError(error.key, str(error)) from None
     for template in question["methods"]:
         cells = {m: f for m in methods if (f := cell_fields(template, m)) is not None}
         if not cells:

@@ -150,7 +150,8 @@ def _results_text(context: ReportContext) -> list[str]:
     others = [m for m in dict.fromkeys(q.metric for q in config.questions) if m != HEADLINE]
     results += [power] if power else []
     results += [answer for q in grid.grid_questions(config.questions)
-                if (answer := grid.grid_answer(grid.grid_comparisons(comparisons, q), config.margin(HEADLINE)))]
+                if (answer := grid.grid_answer(grid.grid_comparisons(comparisons, q), config.margin(HEADLINE),
+                                               config.significance))]
     results += [s for r in references
                 if (s := _text.other_metrics_sentence(comparisons, present, r, others, context.catalog))]
     return results

@@ -305,6 +305,9 @@ def accuracy_vs_alpha_figure(
     if not points:
         logger.info("no Rényi or KL runs: figure accuracy_vs_alpha skipped")
         return None
+    if len({alpha for _, alpha in points}) < len(points):  # a grid over other settings: grid_vs_reference draws it
+        logger.info("an order appears under several settings: figure accuracy_vs_alpha skipped")
+        return None
     points.sort(key=lambda item: item[1])
     axis = _AlphaAxis([a for _, a in points])
     with figure_style():

@@ -8,7 +8,10 @@ The *varied* axis is the methods template's placeholder that the reference templ
 - figure ``grid_vs_reference``: a heatmap of the headline metric's differences (rows: the varied axis, columns:
   the matched axis), each cell annotated with its difference and verdict.
 - :func:`grid_answer`: per value of the matched axis, which cells differ from their reference by more than the
-  equivalence margin (the interval wholly outside it), which are equivalent and which are undecided.
+  equivalence margin, which are equivalent within it and which are neither shown. "More than the margin" is a
+  minimum-effect test (Murphy and Myors 1999): the one-sided t-test of ``|diff| <= margin`` on the comparison's
+  standard error and degrees of freedom, Holm-adjusted over the question's cells, so that claim too keeps the
+  family-wise level.
 """
 
 from __future__ import annotations
@@ -28,16 +31,18 @@ from renyi_kd.report.comparison_tables import fmt_difference, fmt_margin, metric
 from renyi_kd.report.context import ReportContext
 from renyi_kd.report.figures import FIG_WIDTH, figure_style, save_figure
 from renyi_kd.report.settings import Question
+from renyi_kd.report.stats import holm_adjust
 
-__all__ = ["grid_answer", "grid_comparisons", "grid_questions"]
+__all__ = ["beyond_margin", "grid_answer", "grid_comparisons", "grid_heatmap", "grid_questions"]
 
 MARKS = {"better": "+", "worse": "−", "equivalent": "≈", "inconclusive": "?"}
 
 
 def grid_questions(questions: tuple[Question, ...], metric: str = HEADLINE) -> list[Question]:
-    """The questions on ``metric`` whose one reference is a template with one varied and one matched axis."""
+    """The questions on ``metric`` with one methods template and one reference template, with one varied and one
+    matched axis."""
     return [q for q in questions if q.metric == metric and len(q.references) == 1 and is_template(q.references[0])
-            and q.methods and len(_axes(q)) == 2]  # fmt: skip
+            and q.methods and len(q.methods) == 1 and len(_axes(q)) == 2]  # fmt: skip
 
 
 def _axes(question: Question) -> tuple[str, ...]:
@@ -58,7 +63,7 @@ def grid_comparisons(comparisons: pd.DataFrame, question: Question) -> pd.DataFr
     """The rows of ``question`` with its varied and matched axes as columns (numbers where the values are)."""
     varied, matched = _axes(question)
     rows = comparisons[comparisons["family"] == question.name].copy()
-    fields = [next(f for t in question.methods if (f := cell_fields(t, m)) is not None) for m in rows["method"]]
+    fields = [cell_fields(question.methods[0], m) for m in rows["method"]]
     rows[varied] = [_number(f[varied]) for f in fields]
     rows[matched] = [_number(f[matched]) for f in fields]
     rows = rows.sort_values([matched, varied]).reset_index(drop=True)
@@ -91,22 +96,33 @@ def grid_heatmap(rows: pd.DataFrame, out_dir: Path, *, metric: str = HEADLINE) -
         fig, ax = plt.subplots(figsize=(FIG_WIDTH, 0.6 + 0.38 * len(values)), constrained_layout=True)
         sns.heatmap(values, annot=text.fillna(""), fmt="", cmap="RdBu", vmin=-limit, vmax=limit, center=0,
                     linewidths=0.5, linecolor="white", annot_kws={"fontsize": 5.5},
+                    xticklabels=[_show(v) for v in values.columns], yticklabels=[_show(v) for v in values.index],
                     cbar_kws={"label": f"{metric_name(metric)} − reference ({_unit(metric)})"},
                     ax=ax)  # fmt: skip
         ax.set_xlabel(matched)
         ax.set_ylabel(varied)
-        ax.set_yticklabels([f"{v:g}" if isinstance(v, float) else v for v in values.index], rotation=0)
-        ax.set_xticklabels([f"{v:g}" if isinstance(v, float) else v for v in values.columns])
+        ax.tick_params(axis="y", labelrotation=0)
         return save_figure(fig, out_dir, "grid_vs_reference")
 
 
-def grid_answer(rows: pd.DataFrame, margin: float | None, *, metric: str = HEADLINE) -> str | None:
-    """Per value of the matched axis: the cells whose interval lies wholly beyond the margin, the equivalent ones
-    and the rest; and the values of the matched axis where any cell differs by more than the margin."""
+def beyond_margin(rows: pd.DataFrame, margin: float, significance: float) -> pd.Series:
+    """Per cell: its difference to its reference exceeds ``margin`` in size, Holm-adjusted over the cells."""
+    from scipy import stats
+
+    excess = (rows["diff"].abs() - margin) / rows["se"]
+    p = pd.Series(stats.t.sf(excess, rows["df"]), index=rows.index).where(rows["se"] > 0)
+    return pd.Series(holm_adjust(p.to_numpy()) < significance, index=rows.index)
+
+
+def grid_answer(rows: pd.DataFrame, margin: float | None, significance: float, *, metric: str = HEADLINE
+                ) -> str | None:
+    """Per value of the matched axis: the cells shown to differ from their reference by more than ``margin``
+    (:func:`beyond_margin`), those shown equivalent within it, and how many are neither; and the values of the
+    matched axis where some cell differs by more than the margin."""
     if rows.empty or margin is None:
         return None
     varied, matched = rows.attrs["varied"], rows.attrs["matched"]
-    beyond = (rows["ci_low"] > margin) | (rows["ci_high"] < -margin)
+    beyond = beyond_margin(rows, margin, significance)
     parts, where = [], []
     for value, group in rows.groupby(matched, sort=True):
         out = group[beyond.loc[group.index]]
@@ -114,11 +130,11 @@ def grid_answer(rows: pd.DataFrame, margin: float | None, *, metric: str = HEADL
         equivalent = [_show(v) for v in group.loc[group["verdict"] == "equivalent", varied]]
         parts.append(f"{matched} = {_show(value)}: " + (f"beyond the margin {listed}" if listed else "none beyond the margin")
                      + (f"; equivalent {varied} {', '.join(equivalent)}" if equivalent else "")
-                     + f"; {len(group) - len(out) - len(equivalent)} undecided")  # fmt: skip
+                     + f"; {len(group) - len(out) - len(equivalent)} neither shown")  # fmt: skip
         where += [_show(value)] if listed else []
     head = (f"**Where the {varied} changes {metric_name(metric)} by more than the margin "
-            f"({fmt_margin(metric, margin)})**, each cell against its reference at the same {matched} (its "
-            "interval wholly outside the margin): ")
+            f"({fmt_margin(metric, margin)})**, each cell against its reference at the same {matched} (a one-sided "
+            f"test of a difference beyond the margin, Holm-adjusted over the {len(rows)} cells): ")
     verdict = (f"at {matched} = {', '.join(where)}." if where else f"at no {matched} of the grid.")
     return head + verdict + " " + "; ".join(parts) + "."
 
