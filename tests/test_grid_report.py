@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from renyi_kd.report.grid import beyond_margin, grid_answer, grid_comparisons, grid_heatmap, grid_questions
@@ -13,9 +14,9 @@ from renyi_kd.report.settings import Question
 QUESTION = Question("test_acc", "test_acc", ("renyi-a1-T{T}",), ("renyi-a{alpha}-T{T}",))
 # (alpha, T): (diff, se, verdict); 10 degrees of freedom each
 CELLS = {
-    (0, 1): (-0.030, 0.005, "worse"),        # 4 SE past the margin of 0.01: p 0.0013, Holm over 4: 0.005
+    (0, 1): (-0.030, 0.005, "worse"),        # 4 SE past the margin of 0.01: p 0.0025, Holm over 4: 0.010
     (5, 1): (0.004, 0.002, "equivalent"),
-    (0, 16): (0.020, 0.005, "better"),       # 2 SE past it: p 0.037 alone, but 0.11 after Holm: not claimed
+    (0, 16): (0.0225, 0.005, "better"),      # 2.5 SE past it: p 0.031 alone, but 0.094 after Holm: not claimed
     (5, 16): (0.001, 0.010, "inconclusive"),
 }
 
@@ -45,6 +46,18 @@ def test_the_answer_claims_beyond_the_margin_only_what_survives_holm_over_the_ce
     assert "T = 16: none beyond the margin; 2 neither shown" in answer
     assert "at no T of the grid" in grid_answer(rows, 0.05, 0.05)
     assert grid_answer(rows, None, 0.05) is None
+
+
+def test_a_cell_beyond_the_margin_is_always_one_the_verdicts_call_different() -> None:
+    """Two-sided like the test of no difference, on the same cells: beyond the margin implies p_adjusted < level."""
+    from renyi_kd.report.stats import holm_adjust
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        rows = pd.DataFrame({"diff": rng.normal(0, 0.03, 6), "se": rng.uniform(0.002, 0.02, 6), "df": rng.uniform(1, 8, 6)})
+        different = holm_adjust(2 * stats.t.sf(rows["diff"].abs() / rows["se"], rows["df"])) < 0.05
+        assert not (beyond_margin(rows, 0.01, 0.05) & ~different).any()
 
 
 def test_the_heatmap_is_written(tmp_path: Path) -> None:

@@ -52,7 +52,9 @@ class Artefact:
     missing. ``build(report)`` returns the written paths (a figure's ``.pdf`` and ``.png``), a
     :class:`~renyi_kd.report.formatting.Table` (written under ``tables/`` and shown in ``report.md``), or None
     when its inputs hold nothing to draw. ``rank``: its place in its section (lower first; ties keep the order
-    of registration). ``written``: a table that only ``report.md`` shows (no files).
+    of registration). ``written``: a table that only ``report.md`` shows (no files). ``applies``: whether the
+    experiment asks for it at all (None: always); one that does not apply is neither built nor listed as skipped
+    (the grid heatmap in an experiment without a grid).
     """
 
     name: str
@@ -63,6 +65,7 @@ class Artefact:
     needs: tuple[str, ...] = ()
     rank: int = 0
     written: bool = True
+    applies: Callable[[ReportContext], bool] | None = None
 
     def caption_for(self, **fields: str) -> str:
         return self.caption.format(**fields)
@@ -72,14 +75,15 @@ ARTEFACTS: dict[tuple[str, str], Artefact] = {}  # (kind, name): a figure and a 
 
 
 def _register(kind: str, name: str, *, section: str, caption: str, needs: tuple[str, ...] = (), rank: int = 0,
-              written: bool = True) -> Callable[[Callable[[ReportContext], Any]], Callable[[ReportContext], Any]]:
+              written: bool = True, applies: Callable[[ReportContext], bool] | None = None
+              ) -> Callable[[Callable[[ReportContext], Any]], Callable[[ReportContext], Any]]:
     if section not in SECTIONS:
         raise ValueError(f"section must be one of {SECTIONS}, got {section!r}")
 
     def register(build: Callable[[ReportContext], Any]) -> Callable[[ReportContext], Any]:
         if (kind, name) in ARTEFACTS:
             raise ValueError(f"report {kind} {name!r} is already registered")
-        ARTEFACTS[kind, name] = Artefact(name, kind, section, caption, build, tuple(needs), rank, written)
+        ARTEFACTS[kind, name] = Artefact(name, kind, section, caption, build, tuple(needs), rank, written, applies)
         return build
 
     return register

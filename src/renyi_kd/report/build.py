@@ -169,7 +169,8 @@ def build_report(
     """
     layout = Layout(exp_dir)
     context, notes = _context(layout, report_settings(settings), methods)
-    built = {key: _build(artefact, context) for key, artefact in ARTEFACTS.items()}
+    built = {key: _build(artefact, context) for key, artefact in ARTEFACTS.items()
+             if artefact.applies is None or artefact.applies(context)}
     sections = {
         "teacher": [teacher_sentence(context)],
         "results": _results_text(context),

@@ -86,7 +86,7 @@ def write_report(
 ) -> Path:
     """Write ``report.md`` (figures linked relative to its folder) and return its path.
 
-    ``built``: every artefact's build (:data:`renyi_kd.report.artefacts.ARTEFACTS`); each section of
+    ``built``: every applicable artefact's build (:data:`renyi_kd.report.artefacts.ARTEFACTS`); each section of
     :data:`~renyi_kd.report.artefacts.SECTIONS` shows its tables, then its figures, in their records' order.
     ``sections``: the generated paragraphs, keyed ``teacher``, ``results`` (verdicts, power, other metrics),
     ``method`` (questions, how the comparisons are made), ``tuning`` and ``notes``.
@@ -144,7 +144,7 @@ def write_report(
         *figure_blocks("theory"),
     ]
     figures = [a for section in SECTIONS for a in in_section(section, "figure")]
-    skipped = [a.name for a in figures if not built.get(("figure", a.name))]
+    skipped = [a.name for a in figures if ("figure", a.name) in built and not built[("figure", a.name)]]
     notes = list(sections.get("notes", []))
     if skipped:
         notes.append(f"Figures skipped for lack of inputs: {', '.join(skipped)}.")

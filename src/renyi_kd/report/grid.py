@@ -9,9 +9,9 @@ The *varied* axis is the methods template's placeholder that the reference templ
   the matched axis), each cell annotated with its difference and verdict.
 - :func:`grid_answer`: per value of the matched axis, which cells differ from their reference by more than the
   equivalence margin, which are equivalent within it and which are neither shown. "More than the margin" is a
-  minimum-effect test (Murphy and Myors 1999): the one-sided t-test of ``|diff| <= margin`` on the comparison's
-  standard error and degrees of freedom, Holm-adjusted over the question's cells, so that claim too keeps the
-  family-wise level.
+  minimum-effect test (Murphy and Myors 1999) of ``|diff| <= margin`` on the comparison's standard error and
+  degrees of freedom, two-sided as the verdicts' test of no difference is, Holm-adjusted over the question's
+  cells: it keeps the family-wise level, and a cell beyond the margin is always also better or worse.
 """
 
 from __future__ import annotations
@@ -74,12 +74,10 @@ def grid_comparisons(comparisons: pd.DataFrame, question: Question) -> pd.DataFr
 @figure("grid_vs_reference", section="results", rank=-2, needs=("comparisons",), caption="Test accuracy of every "
         "cell of the grid minus its reference at the same setting (the declared grid question), in percentage "
         "points; the mark is the verdict (+ better, − worse, ≈ equivalent, ? inconclusive) with the {level}% "
-        "intervals of comparisons.csv.")
+        "intervals of comparisons.csv.", applies=lambda report: bool(grid_questions(report.settings.questions)))
 def _grid_vs_reference(report: ReportContext) -> list[Path] | None:
-    questions = grid_questions(report.settings.questions)
-    if not questions:
-        return None
-    return grid_heatmap(grid_comparisons(report.comparisons, questions[0]), report.figures)
+    question = grid_questions(report.settings.questions)[0]  # the first grid question on the headline metric
+    return grid_heatmap(grid_comparisons(report.comparisons, question), report.figures)
 
 
 def grid_heatmap(rows: pd.DataFrame, out_dir: Path, *, metric: str = HEADLINE) -> list[Path] | None:
@@ -110,7 +108,7 @@ def beyond_margin(rows: pd.DataFrame, margin: float, significance: float) -> pd.
     from scipy import stats
 
     excess = (rows["diff"].abs() - margin) / rows["se"]
-    p = pd.Series(stats.t.sf(excess, rows["df"]), index=rows.index).where(rows["se"] > 0)
+    p = pd.Series(np.minimum(2 * stats.t.sf(excess, rows["df"]), 1.0), index=rows.index).where(rows["se"] > 0)
     return pd.Series(holm_adjust(p.to_numpy()) < significance, index=rows.index)
 
 
@@ -133,8 +131,8 @@ def grid_answer(rows: pd.DataFrame, margin: float | None, significance: float, *
                      + f"; {len(group) - len(out) - len(equivalent)} neither shown")  # fmt: skip
         where += [_show(value)] if listed else []
     head = (f"**Where the {varied} changes {metric_name(metric)} by more than the margin "
-            f"({fmt_margin(metric, margin)})**, each cell against its reference at the same {matched} (a one-sided "
-            f"test of a difference beyond the margin, Holm-adjusted over the {len(rows)} cells): ")
+            f"({fmt_margin(metric, margin)})**, each cell against its reference at the same {matched} (a test of a "
+            f"difference beyond the margin, Holm-adjusted over the {len(rows)} cells): ")
     verdict = (f"at {matched} = {', '.join(where)}." if where else f"at no {matched} of the grid.")
     return head + verdict + " " + "; ".join(parts) + "."
 
