@@ -117,19 +117,19 @@ def validate_config(config: dict[str, Any]) -> dict[str, Any]:
     """Return a validated copy of ``config`` with schema defaults filled in and grids of methods expanded
     (:mod:`renyi_kd.method_grid`); raise :class:`ConfigError`."""
     config = copy.deepcopy(config)
-    if isinstance(config.get("methods"), dict):
-        try:
+    try:  # a grid or template that cannot be used (method_grid names the key)
+        if isinstance(config.get("methods"), dict):
             config["methods"] = expand_methods(config["methods"])
-        except GridError as error:
-            raise ConfigError(error.key, str(error)) from None
-    _validate_schema(config)
-    _check_models(config)
-    _check_data(config)
-    for name in config["methods"]:
-        method_from_config(config, name)
-    _check_schedules(config)
-    _check_tuning(config)
-    _check_report(config)
+        _validate_schema(config)
+        _check_models(config)
+        _check_data(config)
+        for name in config["methods"]:
+            method_from_config(config, name)
+        _check_schedules(config)
+        _check_tuning(config)
+        _check_report(config)
+    except GridError as error:
+        raise ConfigError(error.key, str(error)) from None
     return config
 
 
@@ -275,10 +275,7 @@ def _check_report(config: dict[str, Any]) -> None:
             raise ConfigError("report.published", f"file not found: {report['published']}")
         report["published"] = str(found.resolve())
     reference = report["equivalence_reference"]
-    try:
-        check_template(reference, "report.equivalence_reference")
-    except GridError as error:
-        raise ConfigError(error.key, str(error)) from None
+    check_template(reference, "report.equivalence_reference")
     if not any(cell_fields(reference, m) is not None for m in config["methods"]):
         raise ConfigError("report.equivalence_reference", f"{reference!r} is not a configured method "
                           "(nor a template that fits one)")
@@ -290,12 +287,9 @@ def _check_grid_question(key: str, question: dict[str, Any], methods: list[str])
     if not question["methods"]:
         raise ConfigError(f"{key}.methods", "templated references need methods templates to fill them in "
                           "(e.g. methods: [renyi-a{alpha}-T{T}], references: [renyi-a1-T{T}])")
-    try:
-        for part in ("methods", "references"):
-            for template in question[part]:
-                check_template(template, f"{key}.{part}")
-    except GridError as error:
-        raise ConfigError(error.key, str(error)) from None
+    for part in ("methods", "references"):
+        for template in question[part]:
+            check_template(template, f"{key}.{part}")
     for template in question["methods"]:
         cells = {m: f for m in methods if (f := cell_fields(template, m)) is not None}
         if not cells:

@@ -145,11 +145,10 @@ def plan_splits(data_config: Mapping[str, Any]) -> SplitSizes:
 
 
 def _check_omitted(omit_classes: Sequence[int], num_classes: int) -> None:
-    """Class indices of the data, not all of them, none twice (the transfer set's own size is checked on the
-    targets, by :func:`renyi_kd.data.splits.make_splits`, where the class sizes are known)."""
-    bad = [c for c in omit_classes if isinstance(c, bool) or not isinstance(c, numbers.Integral)
-           or not 0 <= c < num_classes]
-    if bad or len(set(omit_classes)) != len(omit_classes) or len(omit_classes) >= num_classes:
+    """Class indices of the data, not all of them (the schema has checked that they are distinct non-negative
+    integers; the transfer set's own size is checked on the targets, by :func:`renyi_kd.data.splits.make_splits`,
+    where the class sizes are known)."""
+    if any(c >= num_classes for c in omit_classes) or len(set(omit_classes)) >= num_classes:
         raise SplitSizeError(
             "data.omit_classes",
             f"omit_classes must name distinct class indices from 0 to {num_classes - 1} and leave at least one "
