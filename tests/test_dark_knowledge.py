@@ -63,3 +63,40 @@ def test_the_test_metrics_split_omitted_and_kept_images_and_apply_the_given_shif
         dark_knowledge_metrics(logits[:2], targets[:2], [2], 0.0)
     with pytest.raises(ValueError, match="some but not all"):
         bias_shift(logits, targets, [0, 1, 2])
+
+
+def test_a_final_run_chooses_the_shift_on_validation_and_applies_it_to_test(monkeypatch) -> None:
+    """The final run's dark-knowledge values: the student's validation logits choose the shift (their omitted class
+    is 4 too low), the test logits (1.5 too low) only receive it; the shift is not the one test would choose."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from renyi_kd.training import student as student_module
+
+    val_logits, val_targets = student(600, [3], 4.0, seed=10)
+    test_logits, test_targets = student(600, [3], 1.5, seed=11)
+    splits = {"val": [0, 1, 2], "test": [7, 8, 9], "transfer": [4, 5]}
+    asked = []
+
+    def predict(model, source, indices, *, batch_size, runtime):
+        asked.append(indices)
+        return torch.as_tensor(val_logits, dtype=torch.float32), torch.as_tensor(val_targets)
+
+    monkeypatch.setattr(student_module, "predict", predict)
+    setup = SimpleNamespace(
+        experiment=SimpleNamespace(data=SimpleNamespace(omit_classes=(3,)), student=SimpleNamespace(batch_size=8)),
+        prepared=SimpleNamespace(splits=splits), source=None, runtime=None,
+    )
+    values = student_module._dark_knowledge(setup, None, torch.as_tensor(test_logits, dtype=torch.float32),
+                                            torch.as_tensor(test_targets))
+    assert asked == [splits["val"]]  # the shift reads validation only
+    val32 = torch.as_tensor(val_logits, dtype=torch.float32).double().numpy()
+    assert values["bias_shift"] == bias_shift(val32, val_targets, [3]) and abs(values["bias_shift"] - 4.0) < 2.0
+    assert abs(values["bias_shift"] - bias_shift(test_logits, test_targets, [3])) > 1.0  # not test's choice
+    expected = dark_knowledge_metrics(torch.as_tensor(test_logits, dtype=torch.float32).double().numpy(),
+                                      test_targets, [3], values["bias_shift"])
+    assert values == expected
+    setup.experiment.data.omit_classes = ()
+    assert student_module._dark_knowledge(setup, None, torch.zeros(3, 10), torch.zeros(3)) == {}
+    assert asked == [splits["val"]]  # no class omitted: nothing predicted, nothing added to the run's metrics

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from renyi_kd.metrics import COMPARABLE, METRICS, evaluate, per_image_metrics
+from renyi_kd.metrics import COMPARABLE, COMPARED_BY_DEFAULT, METRICS, evaluate, per_image_metrics
 from renyi_kd.report.image_metrics import image_values
 
 # Four images, three classes; logits are log-probabilities, so every softmax below is the row as written.
@@ -57,4 +57,5 @@ def test_records_say_how_each_metric_is_shown() -> None:
         assert metric.text and metric.latex and metric.long_name and metric.decimals >= 0
         assert metric.difference_unit == (" pp" if metric.unit == "%" else f" {metric.unit}" if metric.unit else "")
     assert "wall_time_s" in METRICS and not METRICS["wall_time_s"].per_image  # a run-level metric of runs.csv
-    assert list(COMPARABLE) == [m.name for m in per_image_metrics()]  # what comparisons may declare
+    assert set(COMPARED_BY_DEFAULT) == {m.name for m in per_image_metrics()}  # an entry without a metric
+    assert set(COMPARABLE) == {*COMPARED_BY_DEFAULT, "omitted_acc", "omitted_acc_shifted"}  # what may be declared

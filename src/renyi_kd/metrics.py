@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COMPARABLE",
+    "COMPARED_BY_DEFAULT",
     "ECE_BINS",
     "HEADLINE",
     "METRICS",
@@ -167,18 +168,37 @@ for _metric in (
     Metric("fidelity_kl", "KL(teacher‖student)", False, "KL(teacher‖student)", r"KL($t\|s$)", needs_teacher=True,
            compute=fidelity_kl),
     Metric("wall_time_s", "training wall time (s)", False, "Wall time (s)", r"Time (s)", decimals=1),
+    Metric("val_nll", "validation NLL", False, "Val. NLL", "Val.\\ NLL"),
+    # Dark knowledge (data.omit_classes; renyi_kd.dark_knowledge): written only by experiments that omit classes.
+    Metric("omitted_acc", "accuracy on the omitted classes", True, "Omitted acc. (%)", r"Omit.\ acc.\ (\%)",
+           scale=100.0, unit="%", decimals=1, compared=True),
+    Metric("omitted_acc_shifted", "accuracy on the omitted classes with the bias shift", True,
+           "Omitted acc., shifted (%)", r"Omit.\ shifted (\%)", scale=100.0, unit="%", decimals=1, compared=True),
+    Metric("kept_acc", "accuracy on the other classes", True, "Other acc. (%)", r"Other acc.\ (\%)", scale=100.0,
+           unit="%", decimals=1),
+    Metric("kept_acc_shifted", "accuracy on the other classes with the bias shift", True, "Other acc., shifted (%)",
+           r"Other shifted (\%)", scale=100.0, unit="%", decimals=1),
+    Metric("bias_shift", "bias shift of the omitted classes (chosen on validation)", False, "Bias shift",
+           "Shift", decimals=2),
 ):
     register_metric(_metric)
 
 
 class _Comparable:
-    """A live view of the names of the metrics that comparisons may declare (the schema's enum)."""
+    """A live view of the names of the metrics that comparisons may declare (the schema's enum); with
+    ``per_image_only``, of those a comparison entry without a metric covers (a run-level metric is compared only
+    where a config names it: an experiment that does not write it has nothing to compare)."""
+
+    def __init__(self, per_image_only: bool = False) -> None:
+        self.per_image_only = per_image_only
 
     def __iter__(self) -> Iterator[str]:
-        return (name for name, metric in METRICS.items() if metric.comparable)
+        return (name for name, metric in METRICS.items()
+                if metric.comparable and (metric.per_image or not self.per_image_only))  # fmt: skip
 
 
 COMPARABLE = _Comparable()
+COMPARED_BY_DEFAULT = _Comparable(per_image_only=True)
 
 
 def per_image_metrics(with_teacher: bool = True) -> list[Metric]:

@@ -21,7 +21,7 @@ from renyi_kd.layout import Layout
 from renyi_kd.metrics import HEADLINE, METRICS
 
 # Importing the modules that draw registers their figures and tables (with tables and tuning_budget below).
-from renyi_kd.report import comparison_tables, figures, grid, inference_figures  # noqa: F401
+from renyi_kd.report import comparison_tables, dark_knowledge, figures, grid, inference_figures, own_tuned  # noqa: F401
 from renyi_kd.report import inference_text as _text
 from renyi_kd.report.artefacts import ARTEFACTS, Artefact, in_section, snakemake_captions
 from renyi_kd.report.context import ReportContext
@@ -122,6 +122,9 @@ def _context(layout: Layout, config: ReportSettings, methods: list[str] | None) 
         published=published_rows(config.published, runs, catalog),
         experiment=experiment, level=1 - config.significance, label_prefix=latex_label_prefix(experiment),
     )  # fmt: skip
+    if config.own_tuned:
+        context.own_tuned, own_notes = own_tuned.own_tuned_comparisons(exp_dir, runs, config, image_values, metrics)
+        notes += own_notes
     return context, notes
 
 
@@ -152,6 +155,8 @@ def _results_text(context: ReportContext) -> list[str]:
     results += [answer for q in grid.grid_questions(config.questions)
                 if (answer := grid.grid_answer(grid.grid_comparisons(comparisons, q), config.margin(HEADLINE),
                                                config.significance))]
+    results += [answer for answer in (own_tuned.own_tuned_answer(context),
+                                      dark_knowledge.dark_knowledge_answer(context)) if answer]
     results += [s for r in references
                 if (s := _text.other_metrics_sentence(comparisons, present, r, others, context.catalog))]
     return results

@@ -43,6 +43,7 @@ class ReportContext:
     experiment: str = ""
     level: float = 0.95
     label_prefix: str = "tab:"
+    own_tuned: Any = None  # renyi_kd.report.own_tuned.OwnTuned where report.own_tuned names an experiment with runs
 
     @property
     def palette(self) -> dict[str, tuple[float, float, float]]:

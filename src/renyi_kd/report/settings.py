@@ -18,7 +18,7 @@ import jsonschema
 
 from renyi_kd.config import ConfigError, _with_defaults, load_schema
 from renyi_kd.method_grid import cell_fields
-from renyi_kd.metrics import COMPARABLE
+from renyi_kd.metrics import COMPARED_BY_DEFAULT
 
 __all__ = ["Question", "ReportSettings", "report_settings"]
 
@@ -43,6 +43,7 @@ class ReportSettings:
     significance: float
     power: float
     published: str | None = None  # docs/published.yaml: reference rows of published numbers
+    own_tuned: str | None = None  # an experiment whose tuned runs every grid cell is compared with (report.own_tuned)
 
     def margin(self, metric: str) -> float | None:
         return self.equivalence_margin.get(metric)
@@ -58,13 +59,13 @@ def _report_schema() -> dict[str, Any]:
 
 
 def _questions(entry: Mapping[str, Any]) -> list[Question]:
-    """The questions of one ``report.comparisons`` entry: its metric's, or one per comparable metric without one."""
+    """The questions of one ``report.comparisons`` entry: its metric's, or one per per-image metric without one."""
     methods = entry.get("methods")
     methods = None if methods is None else tuple(methods)
     if "metric" in entry:
         return [Question(entry.get("family") or entry["metric"], entry["metric"], tuple(entry["references"]), methods)]
     prefix = f"{entry['family']}-" if entry.get("family") else ""
-    return [Question(prefix + metric, metric, tuple(entry["references"]), methods) for metric in COMPARABLE]
+    return [Question(prefix + metric, metric, tuple(entry["references"]), methods) for metric in COMPARED_BY_DEFAULT]
 
 
 def report_settings(settings: Mapping[str, Any] | None = None) -> ReportSettings:
@@ -89,4 +90,5 @@ def report_settings(settings: Mapping[str, Any] | None = None) -> ReportSettings
         significance=float(block["significance"]),
         power=float(block["power"]),
         published=block["published"],
+        own_tuned=block.get("own_tuned"),
     )

@@ -16,6 +16,7 @@ from renyi_kd.data.augment import AugmentPolicy
 from renyi_kd.config import Method
 from renyi_kd.data.device_batches import BatchSource, batch_source
 from renyi_kd.experiment import Experiment, ModelConfig
+from renyi_kd.dark_knowledge import bias_shift, dark_knowledge_metrics
 from renyi_kd.files import digest, read_json, write_json
 from renyi_kd.layout import Layout, parse_study
 from renyi_kd.labels import method_labels
@@ -180,13 +181,14 @@ def _final_run(setup: StudentSetup, layout: Layout, study: str, method: Method, 
         cached_indices, teacher_logits = setup.teacher.split("test")
         if cached_indices.tolist() != list(test_indices):
             raise ValueError("cached teacher test logits are not in the order of the test split; rerun export_logits")
-        scores = evaluate(logits, targets, teacher_logits)
+        scores = {**evaluate(logits, targets, teacher_logits), "val_nll": history[-1]["val_nll"],
+                  **_dark_knowledge(setup, model, logits, targets)}
         metrics = {
             "experiment": experiment.name, "method": method.name, "teacher": teacher, "repeat": repeat,
             "divergence": method.divergence,
             "alpha": method.alpha, "beta": hp.beta if method.uses_teacher else 0.0, "T": hp.T, "scaling": method.scaling,
             "lr": hp.lr, "weight_decay": hp.weight_decay, "seed": seed, **scores,
-            "epochs": len(history), "wall_time_s": training_seconds(history),
+            "epochs": len(history), "wall_time_s": training_seconds(history), "omit_classes": _omitted(experiment),
             "student_params": count_parameters(model), "teacher_model": experiment.teacher.model,
             "student": experiment.student.model, "dataset": experiment.data.name, "standardize": method.standardize, "transfer": method.transfer,
             "label_smoothing": hp.extra.get("label_smoothing", method.label_smoothing),
@@ -201,3 +203,21 @@ def _final_run(setup: StudentSetup, layout: Layout, study: str, method: Method, 
         mlflow.log_artifact(str(out.metrics))
     log.info("%s seed %d: test accuracy %.4f", study, seed, metrics["test_acc"])
     return out.metrics
+
+
+def _omitted(experiment: Experiment) -> str:
+    """The classes the transfer set leaves out, as runs.csv shows them ("3", "3 8"; "" for none)."""
+    return " ".join(str(c) for c in experiment.data.omit_classes)
+
+
+def _dark_knowledge(setup: StudentSetup, model: Any, test_logits: torch.Tensor, test_targets: torch.Tensor
+                    ) -> dict[str, float]:
+    """Where the transfer set omits classes: the bias shift of their logits chosen on validation, and accuracy on
+    the omitted and the other test images with and without it (:mod:`renyi_kd.dark_knowledge`); else nothing."""
+    omitted = setup.experiment.data.omit_classes
+    if not omitted:
+        return {}
+    val_logits, val_targets = predict(model, setup.source, setup.prepared.splits["val"],
+                                      batch_size=setup.experiment.student.batch_size, runtime=setup.runtime)
+    shift = bias_shift(val_logits.double().cpu().numpy(), val_targets.cpu().numpy(), omitted)
+    return dark_knowledge_metrics(test_logits.double().cpu().numpy(), test_targets.cpu().numpy(), omitted, shift)
