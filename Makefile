@@ -33,7 +33,7 @@ define apt_install
   || echo "$(2) could not be installed (needs root and apt): $(3)"
 endef
 
-.PHONY: setup tex browser run test test-all lint bench ui dashboard report clean-results test-slurm smoke gpu-check
+.PHONY: setup tex browser run test test-all lint bench ui dashboard report thesis clean-results test-slurm smoke gpu-check
 
 setup: $(STAMP)
 
@@ -93,6 +93,11 @@ dashboard: setup
 report: setup
 	$(BIN)/snakemake $(WORKSTATION) --report results/$(EXPERIMENT)/report/report.html $(SNAKEMAKE_ARGS)
 	@echo "HTML report: results/$(EXPERIMENT)/report/report.html"
+
+# The thesis's experiments chapter from every experiment under results/ (README "The thesis chapter"):
+# results/thesis/chapter.tex (no preamble: \input it) and chapter.pdf (pdflatex and bibtex, installed by `tex`).
+thesis: setup tex
+	$(BIN)/renyi-kd thesis --results results --out results/thesis
 
 # The CIFAR-100 recipe at smoke scale (configs/cifar100-smoke.yaml) on a synthetic archive written first, in
 # SMOKE_DIR (results/ and data/ there): 2 CPU cores, a minute or two. --replace-workflow-config: the smoke config

@@ -57,8 +57,8 @@ def test_each_order_is_compared_with_kl_at_its_own_setting_in_one_family_per_met
 
 
 @pytest.mark.e2e
-def test_the_order_temperature_dag_has_no_tuning_and_one_final_job_per_cell_and_teacher(tmp_path: Path) -> None:
-    name = "order-temperature.yaml"
+@pytest.mark.parametrize("name", GRIDS)
+def test_the_dag_has_no_tuning_and_one_final_job_per_cell_and_teacher(name: str, tmp_path: Path) -> None:
     shutil.copy(ROOT / "configs" / name, tmp_path / "config.yaml")
     result = snakemake(tmp_path, "--dry-run")
     assert result.returncode == 0, result.stderr[-3000:]

@@ -179,6 +179,33 @@ def _plan_parser(commands: argparse._SubParsersAction) -> None:
     sub.set_defaults(handler=cmd_plan)
 
 
+def cmd_thesis(args: argparse.Namespace) -> int:
+    from renyi_kd.thesis.chapter import build_chapter
+    from renyi_kd.thesis.pdf import LatexError, compile_chapter
+
+    chapter = build_chapter(args.results, args.out)
+    log.info("chapter: %s", chapter)
+    if args.no_pdf:
+        return 0
+    try:
+        pdf, pages = compile_chapter(args.out)
+    except LatexError as error:
+        log.error("%s", error)
+        return 1
+    log.info("chapter PDF: %s (%d pages)", pdf, pages)
+    return 0
+
+
+def _thesis_parser(commands: argparse._SubParsersAction) -> None:
+    text = ("the experiments chapter of the thesis (chapter.tex, no preamble, and chapter.pdf) from every "
+            "experiment's results")  # fmt: skip
+    sub = commands.add_parser("thesis", help=text, description=text)
+    sub.add_argument("--results", type=Path, default=Path("results"), help="the experiments' folder (default: results)")
+    sub.add_argument("--out", type=Path, default=Path("results/thesis"), help="default: results/thesis")
+    sub.add_argument("--no-pdf", action="store_true", help="write chapter.tex only")
+    sub.set_defaults(handler=cmd_thesis)
+
+
 def _compare_parser(commands: argparse._SubParsersAction) -> None:
     text = ("every method of a runs table against one reference, one Holm question per metric, with clusters "
             "(teacher, repeat) as units of replication; writes the comparisons table")  # fmt: skip
@@ -242,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("report", cmd_report, "statistics, tables (.tex/.md/.csv), figures (.pdf/.png) and report.md")
     _compare_parser(commands)
     _plan_parser(commands)
+    _thesis_parser(commands)
     return parser
 
 

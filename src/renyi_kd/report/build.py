@@ -38,7 +38,7 @@ from renyi_kd.report.stats import summarize
 from renyi_kd.report.tables import latex_label_prefix
 from renyi_kd.report.tuning_budget import ranking_changes, tuning_budget
 
-__all__ = ["build_report", "report_captions", "theory_figures"]
+__all__ = ["build_report", "report_captions", "report_context", "results_text", "theory_figures"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,12 @@ def _tuning_text(context: ReportContext) -> list[str]:
     return [p for p in [_text.budget_paragraph(context.budget, ranking, objective, maximize, context.catalog)] if p]
 
 
+def report_context(exp_dir: Path, settings: dict[str, Any] | None = None) -> tuple[ReportContext, list[str]]:
+    """The statistics of the experiment in ``exp_dir`` as :func:`build_report` computes them (``settings``: the
+    config's ``report:`` block), for other documents built from the same numbers (the thesis chapter)."""
+    return _context(Layout(exp_dir), report_settings(settings), None)
+
+
 def _context(layout: Layout, config: ReportSettings, methods: list[str] | None) -> tuple[ReportContext, list[str]]:
     """The inputs, the comparisons and the summary of the experiment in ``layout``, and notes on what is missing."""
     exp_dir = layout.root
@@ -140,7 +146,7 @@ def _build(artefact: Artefact, context: ReportContext) -> Any:
     return built
 
 
-def _results_text(context: ReportContext) -> list[str]:
+def results_text(context: ReportContext) -> list[str]:
     """What the verdicts cover, verdicts per reference of the headline metric, what inconclusive means, the power,
     the other metrics' claims."""
     config, comparisons, present = context.settings, context.comparisons, context.methods
@@ -178,7 +184,7 @@ def build_report(
              if artefact.applies is None or artefact.applies(context)}
     sections = {
         "teacher": [teacher_sentence(context)],
-        "results": _results_text(context),
+        "results": results_text(context),
         "method": [_text.questions_paragraph(context.comparisons, context.settings, context.catalog),
                    _text.method_paragraph(context.comparisons, context.settings, context.catalog)],
         "tuning": _tuning_text(context),

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from renyi_kd.files import read_json
-from renyi_kd.layout import Layout
+from renyi_kd.layout import Layout, study_id
 from renyi_kd.metrics import HEADLINE
 from renyi_kd.report.artefacts import figure, table
 from renyi_kd.report.comparison_tables import comparison_tables, fmt_difference, fmt_margin
@@ -73,6 +73,20 @@ def _match(cell: pd.Series, tuned: pd.DataFrame) -> str | None:
     return str(names[0]) if len(names) == 1 else None
 
 
+def _with_val_nll(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with ``val_nll`` read from each run's history where runs.csv lacks it (runs made before final runs
+    recorded it)."""
+    for i in runs.index[runs["val_nll"].isna()]:
+        row = runs.loc[i]
+        path = Layout(exp_dir).final(study_id(row["method"], int(row["teacher"]), int(row["repeat"])),
+                                     int(row["seed"])).history
+        if path.is_file():
+            history = pd.read_csv(path)
+            if "val_nll" in history and history["val_nll"].notna().any():
+                runs.loc[i, "val_nll"] = float(history["val_nll"].dropna().iloc[-1])
+    return runs
+
+
 def _teachers_differ(exp_dir: Path, other_dir: Path, seeds: list[int]) -> list[int]:
     """The teacher seeds whose weights differ between the two experiments (or are missing in one)."""
     def sha(root: Path, seed: int) -> str | None:
@@ -105,7 +119,7 @@ def own_tuned_comparisons(exp_dir: Path, runs: pd.DataFrame, settings: ReportSet
         hypotheses.append(Hypothesis(FAMILY, HEADLINE, cell["method"], renames[match]))
     if not hypotheses:
         return None, notes
-    tuned = tuned_all[tuned_all["method"].isin(renames)]
+    tuned = _with_val_nll(other_dir, tuned_all[tuned_all["method"].isin(renames)].copy())
     tuned_images, image_notes = load_image_values(other_dir, tuned)
     tuned = tuned.assign(method=tuned["method"].map(renames))
     images = {**images, **{(renames[k[0]], *k[1:]): v for k, v in tuned_images.items()}}

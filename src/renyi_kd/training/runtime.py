@@ -41,6 +41,13 @@ class Runtime:
             progress_bar=bar,
         )
 
+    @property
+    def hardware(self) -> str:
+        """What the job ran on, as the results record it: the GPU's name, or the CPU's model and the threads."""
+        if self.device.type == "cuda":
+            return f"GPU {torch.cuda.get_device_name(self.device)}"
+        return f"CPU {_cpu_model()}, {torch.get_num_threads()} thread(s)"
+
     def autocast(self) -> contextlib.AbstractContextManager:
         if not self.amp:
             return contextlib.nullcontext()
@@ -57,6 +64,19 @@ class Runtime:
     def prepare_batch(self, x: torch.Tensor) -> torch.Tensor:
         x = x.to(self.device, non_blocking=True)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo), else the platform's processor or machine."""
+    import platform
+    from pathlib import Path
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def seed_everything(seed: int) -> None:

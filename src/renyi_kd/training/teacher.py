@@ -83,6 +83,7 @@ def train_teacher(experiment: Experiment, layout: Layout, runtime: Runtime, trac
             "val_acc": history[-1]["val_acc"],
             "epochs": spec.epochs,
             "wall_time_s": training_seconds(history),
+            "hardware": runtime.hardware,
             "weights_sha256": file_sha256(weights),
             "data_fingerprint": prepared.fingerprint,
         }
