@@ -45,7 +45,7 @@ def dark_knowledge_rows(report: ReportContext) -> pd.DataFrame:
     rows = report.summary[report.summary["metric"].isin(metrics) & report.summary["mean"].notna()].copy()
     alphas = {m: report.catalog.alpha(m) for m in rows["method"].unique()}
     rows["alpha"] = rows["method"].map(lambda m: -np.inf if alphas[m] is None else alphas[m])
-    rows["label"] = [m if alphas[m] is None else f"α = {alphas[m]:g}" for m in rows["method"]]
+    rows["label"] = [report.catalog.label(m) if alphas[m] is None else f"α = {alphas[m]:g}" for m in rows["method"]]
     return rows.sort_values(["alpha", "method"], kind="stable").reset_index(drop=True)
 
 

@@ -30,7 +30,7 @@ from renyi_kd.metrics import HEADLINE
 from renyi_kd.report.artefacts import figure, table
 from renyi_kd.report.comparison_tables import comparison_tables, fmt_difference, fmt_margin
 from renyi_kd.report.context import ReportContext
-from renyi_kd.report.figures import FIG_WIDTH, _plain_log_axis, figure_style, save_figure
+from renyi_kd.report.figures import FIG_WIDTH, figure_style, save_figure
 from renyi_kd.report.formatting import Table
 from renyi_kd.report.image_inputs import load_image_values
 from renyi_kd.report.inference import compare, method_intervals
@@ -171,7 +171,9 @@ def _scaling_transfer(report: ReportContext) -> list[Path] | None:
                                offset=1 + 0.05 * (groups.ngroups + 1) / 2)
             ax.set_ylabel(label)
             ax.set_xscale("log")
-            _plain_log_axis(ax.xaxis)
+            alphas = sorted(data["test_acc"]["alpha"].unique())
+            ax.set_xticks(alphas, [f"{a:g}" for a in alphas])
+            ax.xaxis.set_minor_locator(plt.NullLocator())
             ax.grid(axis="y", linewidth=0.3)
         axes[0].legend(loc="best", frameon=False)
         axes[-1].set_xlabel("order α")
