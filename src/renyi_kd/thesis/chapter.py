@@ -75,10 +75,12 @@ def _tuning_text(context: ReportContext) -> str:
         per_study = sorted(trials.groupby(["method", "teacher", "repeat"]).size().unique().tolist())
         budget = " or ".join(str(n) for n in per_study)
         return f"each method's hyperparameters are tuned by a study of {budget} trials per cluster"
-    fixed = [f"{name} {', '.join(f'{v:g}' for v in _unique(runs, column))}"
-             for name, column in (("learning rate", "lr"), ("weight decay", "weight_decay"), ("β", "beta"), ("T", "T"))
-             if _unique(runs, column)]  # fmt: skip
-    return "nothing is tuned: every run uses " + "; ".join(fixed)
+    distilled = runs[runs["divergence"].notna()]  # β and T are the distillation methods' (the student alone has none)
+    fixed = [f"{name} {', '.join(f'{v:g}' for v in _unique(frame, column))}"
+             for name, column, frame in (("learning rate", "lr", runs), ("weight decay", "weight_decay", runs),
+                                         ("β", "beta", distilled), ("T", "T", distilled))
+             if _unique(frame, column)]  # fmt: skip
+    return "nothing is tuned: the runs use " + "; ".join(fixed)
 
 
 def _time_text(exp_dir: Path, context: ReportContext) -> str:
