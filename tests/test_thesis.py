@@ -75,6 +75,9 @@ def test_an_experiment_without_results_names_its_command_and_no_number(chapter: 
 def test_the_chapter_compiles_to_a_pdf_of_several_pages(chapter: Path) -> None:
     pdf, pages = compile_chapter(chapter.parent)
     assert pdf.name == "chapter.pdf" and pdf.stat().st_size > 10_000 and pages >= 3
+    log = (chapter.parent / "standalone.log").read_text(errors="replace")
+    overfull = [float(w) for w in re.findall(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)", log)]
+    assert max(overfull, default=0.0) < 10.0  # nothing runs into the margin
 
 
 @needs_latex

@@ -164,14 +164,19 @@ def _refer(labels: Sequence[str]) -> str:
     return f"{listed} show{'s' if len(named) == 1 else ''} the results."
 
 
+def _no_results(experiment: str, command: str) -> str:
+    """The paragraph of an experiment without results: its folder and the command that fills it; no number."""
+    return "\n".join([rf"No results of this experiment exist yet (in \texttt{{results/{experiment}}}). The command",
+                      r"\begin{quote}", rf"\texttt{{{markdown_to_latex(command)}}}", r"\end{quote}",
+                      r"produces them, and rerunning \texttt{make thesis} then adds them here."])
+
+
 def section_tex(section: ChapterSection, results: Path, out: Path, root: Path) -> str:
     experiment, report = _experiment(section, root)
     exp_dir = results / experiment
     head = [rf"\section{{{section.title}}}" + "\n" + rf"\label{{sec:{label_safe(section.key)}}}", section.question]
     if not Layout(exp_dir).report.runs.is_file():
-        return "\n\n".join([*head, rf"No results of this experiment exist yet (\texttt{{results/{experiment}}}); "
-                          rf"\texttt{{{markdown_to_latex(section.command)}}} produces them, and rerunning "
-                          r"\texttt{make thesis} then adds them here.", ""])  # fmt: skip
+        return "\n\n".join([*head, _no_results(experiment, section.command)]) + "\n"
     context, _ = report_context(exp_dir, report)
     blocks, labels = _floats(section, experiment, context, exp_dir, out)
     paragraphs = [setup_text(exp_dir, context), markdown_to_latex(teacher_sentence(context)),
