@@ -45,7 +45,9 @@ def dark_knowledge_rows(report: ReportContext) -> pd.DataFrame:
     rows = report.summary[report.summary["metric"].isin(metrics) & report.summary["mean"].notna()].copy()
     alphas = {m: report.catalog.alpha(m) for m in rows["method"].unique()}
     rows["alpha"] = rows["method"].map(lambda m: -np.inf if alphas[m] is None else alphas[m])
-    rows["label"] = [report.catalog.label(m) if alphas[m] is None else f"α = {alphas[m]:g}" for m in rows["method"]]
+    short = {m: report.catalog.label(m) if a is None else f"α = {a:g}" for m, a in alphas.items()}
+    unique = len(set(short.values())) == len(short)  # else two methods share an order: their full labels
+    rows["label"] = [short[m] if unique else report.catalog.label(m) for m in rows["method"]]
     return rows.sort_values(["alpha", "method"], kind="stable").reset_index(drop=True)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = [
+    "UnknownCharacter",
     "Table",
     "fmt_float",
     "fmt_int",
@@ -43,38 +44,39 @@ _LATEX_SPECIALS = {
     "^": r"\textasciicircum{}",
 }
 _LATEX_UNICODE = {
-    "±": r"$\pm$",
-    "α": r"$\alpha$",
-    "β": r"$\beta$",
-    "∞": r"$\infty$",
-    "→": r"$\to$",
-    "†": r"$^{\dagger}$",
-    "‡": r"$^{\ddagger}$",
-    "‖": r"$\|$",
-    "–": "--",
-    "—": "---",
-    "é": r"\'e",
-    "×": r"$\times$",
-    "≈": r"$\approx$",
-    "−": r"$-$",
-    "§": r"\S{}",
-    "¶": r"\P{}",
+    "±": r"$\pm$", "α": r"$\alpha$", "β": r"$\beta$", "λ": r"$\lambda$", "σ": r"$\sigma$", "∂": r"$\partial$",
+    "∞": r"$\infty$", "→": r"$\to$", "†": r"$^{\dagger}$", "‡": r"$^{\ddagger}$", "‖": r"$\|$", "×": r"$\times$",
+    "≈": r"$\approx$", "−": r"$-$", "≤": r"$\le$", "≥": r"$\ge$", "≫": r"$\gg$", "≪": r"$\ll$", "≠": r"$\neq$",
+    "²": r"$^2$", "·": r"$\cdot$", "–": "--", "—": "---", "…": r"\dots{}", "é": r"\'e", "ë": r'\"e', "ä": r'\"a',
+    "ö": r'\"o', "ü": r'\"u', "§": r"\S{}", "¶": r"\P{}", "“": "``", "”": "''", "‘": "`", "’": "'", "\u00a0": "~",
     # In LaTeX's default OT1 encoding "<" and ">" print as inverted punctuation outside math.
-    "<": r"$<$",
-    ">": r"$>$",
-}
+    "<": r"$<$", ">": r"$>$",
+}  # fmt: skip
 
 
-def latex_escape(text: str) -> str:
-    """Escape LaTeX special characters and map the few Unicode symbols used in reports to ASCII LaTeX."""
-    out = []
+class UnknownCharacter(ValueError):
+    """A character with no LaTeX spelling in the table above (pdflatex would stop on it): add it there."""
+
+
+def _is_math(piece: str) -> bool:
+    return len(piece) > 1 and piece[0] == "$" and piece[-1] == "$"
+
+
+def latex_escape(text: str, *, strict: bool = False) -> str:
+    """Escape LaTeX special characters and map the Unicode symbols used in reports to ASCII LaTeX; adjacent symbols
+    share one math run (``±−`` is ``$\pm-$``, never ``$$``). ``strict``: any other non-ASCII character raises
+    :class:`UnknownCharacter` instead of passing through."""
+    out: list[str] = []
     for char in str(text):
-        if char in _LATEX_SPECIALS:
-            out.append(_LATEX_SPECIALS[char])
-        elif char in _LATEX_UNICODE:
-            out.append(_LATEX_UNICODE[char])
+        piece = _LATEX_SPECIALS.get(char) or _LATEX_UNICODE.get(char)
+        if piece is None:
+            if strict and ord(char) > 127:
+                raise UnknownCharacter(f"no LaTeX spelling for {char!r} (U+{ord(char):04X}) in {str(text)[:80]!r}")
+            piece = char
+        if out and _is_math(piece) and _is_math(out[-1]):
+            out[-1] = out[-1][:-1] + piece[1:]
         else:
-            out.append(char)
+            out.append(piece)
     return "".join(out)
 
 

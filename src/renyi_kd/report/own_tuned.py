@@ -108,15 +108,17 @@ def own_tuned_comparisons(exp_dir: Path, runs: pd.DataFrame, settings: ReportSet
         return None, [f"No runs of {name} at {runs_file}: the comparison with each order's own tuned result needs "
                       f"that experiment's final runs (run it first, e.g. `make run` for the default)."]
     tuned_all = load_runs(runs_file)
+    cells = _cells(runs)
+    cells["match"] = [_match(cell, tuned_all) for _, cell in cells.iterrows()]
+    several = {a for a, group in cells.dropna(subset=["match"]).groupby("alpha") if group["match"].nunique() > 1}
     notes, hypotheses, renames = [], [], {}
-    for _, cell in _cells(runs).iterrows():
-        match = _match(cell, tuned_all)
-        if match is None:
-            notes.append(f"{cell['method']}: {name} has no (single) tuned method of order {cell['alpha']:g}; "
+    for _, cell in cells.iterrows():
+        if pd.isna(cell["match"]) or cell["alpha"] in several:
+            notes.append(f"{cell['method']}: {name} has no single tuned method of order {cell['alpha']:g}; "
                          "not compared with a tuned result.")
             continue
-        renames[match] = _tuned_name(float(cell["alpha"]))
-        hypotheses.append(Hypothesis(FAMILY, HEADLINE, cell["method"], renames[match]))
+        renames[cell["match"]] = _tuned_name(float(cell["alpha"]))
+        hypotheses.append(Hypothesis(FAMILY, HEADLINE, cell["method"], renames[cell["match"]]))
     if not hypotheses:
         return None, notes
     tuned = _with_val_nll(other_dir, tuned_all[tuned_all["method"].isin(renames)].copy())
@@ -211,10 +213,11 @@ def own_tuned_answer(report: ReportContext) -> str | None:
                            for a, v, d in zip(group["alpha"], group["verdict"], group["diff"]))
         parts.append(f"s = {scaling}: {listed}")
         transfer += [str(scaling)] if (group["verdict"] == "equivalent").all() else []
+    orders = ", ".join(f"{a:g}" for a in sorted(rows["alpha"].unique()))
     head = (f"**Do the hyperparameters transfer across orders?** Each order at KL's tuned values against the same "
-            f"order tuned on its own in {tuned.experiment} (test accuracy, same teachers and seeds, margin "
-            f"{fmt_margin(HEADLINE, margin)}, Holm over the {len(rows)} cells): ")
-    answer = (f"every order stays within the margin of its own tuned result under s = {', '.join(transfer)}."
-              if transfer else "under no scaling is every order shown to stay within the margin of its own tuned "
-              "result.")  # fmt: skip
+            f"order tuned on its own in {tuned.experiment} (the orders it tuned: {orders}; test accuracy, same "
+            f"teachers and seeds, margin {fmt_margin(HEADLINE, margin)}, Holm over the {len(rows)} cells): ")
+    answer = (f"every one of these orders stays within the margin of its own tuned result under s = "
+              f"{', '.join(transfer)}." if transfer else "under no scaling is every one of these orders shown to stay "
+              "within the margin of its own tuned result.")  # fmt: skip
     return head + answer + " " + "; ".join(parts) + "."

@@ -104,6 +104,9 @@ def setup_text(exp_dir: Path, context: ReportContext) -> str:
     omitted = [str(c) for c in _unique(runs, "omit_classes") if str(c).strip()]
     teacher = context.teacher or {}
     clusters = runs[["teacher", "repeat"]].drop_duplicates()
+    teachers, draws = clusters["teacher"].nunique(), clusters["repeat"].nunique()
+    tuned = context.trials is not None and not context.trials.empty
+    design = _count(teachers, "teacher") + (f" × {_count(draws, 'tuning draw')}" if tuned else "")
     seeds = _unique(runs, "seed")
     student = ", ".join(str(s) for s in _unique(runs, "student"))
     epochs = ", ".join(str(int(e)) for e in _unique(runs, "epochs"))
@@ -111,8 +114,7 @@ def setup_text(exp_dir: Path, context: ReportContext) -> str:
             + (f"; the transfer set holds no image of class {', '.join(omitted)}" if omitted else "") + ". "
             f"The teachers are {teacher.get('model', 'not recorded')}, the student is {student}, trained for {epochs} "
             f"epochs. {len(context.methods)} methods; {_tuning_text(context)}. Each method runs on seeds "
-            f"{', '.join(str(int(s)) for s in seeds)} in each of {len(clusters)} clusters "
-            f"({_count(clusters['teacher'].nunique(), 'teacher')} × {_count(clusters['repeat'].nunique(), 'tuning draw')}), "
+            f"{', '.join(str(int(s)) for s in seeds)} in each of {_count(len(clusters), 'cluster')} ({design}), "
             f"{len(runs)} final runs. " + _time_text(exp_dir, context))  # fmt: skip
     return markdown_to_latex(text)
 
@@ -130,7 +132,7 @@ def _floats(section: ChapterSection, experiment: str, context: ReportContext, ex
     """The section's tables and figures (copied into ``out/{experiment}/``) as LaTeX blocks, and their labels."""
     files, target = Layout(exp_dir).report, out / label_safe(experiment)
     blocks, labels = [], []
-    fields = {"level": f"{100 * context.level:g}", "reference": context.reference, "experiment": experiment}
+    fields = context.caption_fields()
     for name in section.tables:
         source = files.table(name, "tex")
         label = re.search(r"\\label\{([^}]+)\}", source.read_text(encoding="utf-8")) if source.is_file() else None
@@ -166,7 +168,8 @@ def _refer(labels: Sequence[str]) -> str:
 
 def _no_results(experiment: str, command: str) -> str:
     """The paragraph of an experiment without results: its folder and the command that fills it; no number."""
-    return "\n".join([rf"No results of this experiment exist yet (in \texttt{{results/{experiment}}}). The command",
+    folder = markdown_to_latex(f"results/{experiment}")
+    return "\n".join([rf"No results of this experiment exist yet (in \texttt{{{folder}}}). The command",
                       r"\begin{quote}", rf"\texttt{{{markdown_to_latex(command)}}}", r"\end{quote}",
                       r"produces them, and rerunning \texttt{make thesis} then adds them here."])
 
