@@ -20,7 +20,7 @@ import pandas as pd
 
 from renyi_kd.report.artefacts import figure
 from renyi_kd.report.context import ReportContext
-from renyi_kd.report.figures import FIG_WIDTH, figure_style, save_figure
+from renyi_kd.report.figures import FIG_WIDTH, figure_style, interval_errorbars, save_figure
 
 __all__ = ["dark_knowledge_answer", "dark_knowledge_rows", "omits_classes"]
 
@@ -69,9 +69,7 @@ def dark_knowledge_figure(rows: pd.DataFrame, out_dir: Path, classes: str) -> li
         for ax, (panel, title) in zip(axes, _PANELS):
             for offset, (state, name, marker, face) in zip((-0.12, 0.12), _STATES):
                 part = rows[rows["metric"] == f"{panel}_acc{state}"].set_index("label").reindex(labels)
-                mean, low, high = (100 * part[c].to_numpy(dtype=float) for c in ("mean", "ci_low", "ci_high"))
-                ax.errorbar(x + offset, mean, yerr=[mean - low, high - mean], fmt=marker, color="C0",
-                            mfc=face or "C0", capsize=2, label=name)
+                interval_errorbars(ax, x + offset, part, 100.0, fmt=marker, color="C0", mfc=face or "C0", label=name)
             ax.set_ylabel(f"{title} (%)" if panel == "kept" else f"class {classes} (%)")
             ax.set_title(f"accuracy on the {title}" + (f" ({classes})" if panel == "omitted" else ""), loc="left")
             ax.grid(axis="y", linewidth=0.3)

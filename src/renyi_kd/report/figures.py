@@ -46,6 +46,7 @@ __all__ = [
     "divergence_vs_alpha_figure",
     "figure_style",
     "gradient_vs_temperature_figure",
+    "interval_errorbars",
     "learning_curves_figure",
     "objective_axis",
     "optuna_landscape_figure",
@@ -99,6 +100,12 @@ def save_figure(fig: Figure, out_dir: Path, name: str) -> list[Path]:
     plt.close(fig)
     logger.info("figure %s written to %s", name, out_dir)
     return paths
+
+
+def interval_errorbars(ax, x: Sequence[float], rows: pd.DataFrame, scale: float, **style) -> None:
+    """Points at ``x`` with error bars from ``rows``' ``mean``, ``ci_low`` and ``ci_high`` (each times ``scale``)."""
+    mean, low, high = (scale * rows[c].to_numpy(dtype=float) for c in ("mean", "ci_low", "ci_high"))
+    ax.errorbar(np.asarray(x, dtype=float), mean, yerr=[mean - low, high - mean], capsize=2, **style)
 
 
 def _plain_log_axis(axis: Axis) -> None:

@@ -63,7 +63,7 @@ def _is_math(piece: str) -> bool:
 
 
 def latex_escape(text: str, *, strict: bool = False) -> str:
-    """Escape LaTeX special characters and map the Unicode symbols used in reports to ASCII LaTeX; adjacent symbols
+    r"""Escape LaTeX special characters and map the Unicode symbols used in reports to ASCII LaTeX; adjacent symbols
     share one math run (``±−`` is ``$\pm-$``, never ``$$``). ``strict``: any other non-ASCII character raises
     :class:`UnknownCharacter` instead of passing through."""
     out: list[str] = []

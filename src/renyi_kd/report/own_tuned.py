@@ -30,7 +30,7 @@ from renyi_kd.metrics import HEADLINE
 from renyi_kd.report.artefacts import figure, table
 from renyi_kd.report.comparison_tables import comparison_tables, fmt_difference, fmt_margin
 from renyi_kd.report.context import ReportContext
-from renyi_kd.report.figures import FIG_WIDTH, figure_style, save_figure
+from renyi_kd.report.figures import FIG_WIDTH, figure_style, interval_errorbars, save_figure
 from renyi_kd.report.formatting import Table
 from renyi_kd.report.image_inputs import load_image_values
 from renyi_kd.report.inference import compare, method_intervals
@@ -160,17 +160,17 @@ def _scaling_transfer(report: ReportContext) -> list[Path] | None:
             groups = data[metric].groupby("scaling", sort=True)
             for i, (scaling, part) in enumerate(groups):  # side by side, the tuned crosses to the right
                 part = part.sort_values("alpha")
-                _errorbars(ax, part["alpha"], part, scale, fmt="o-", color=f"C{i}", label=f"s: {scaling}",
-                           offset=1 + 0.05 * (i - (groups.ngroups - 1) / 2))  # fmt: skip
+                interval_errorbars(ax, part["alpha"] * (1 + 0.05 * (i - (groups.ngroups - 1) / 2)), part, scale,
+                                   fmt="o-", color=f"C{i}", label=f"s: {scaling}", markersize=3.5)  # fmt: skip
             if tuned is not None:
                 own = tuned.intervals[tuned.intervals["metric"] == metric].copy()
-                means = tuned.runs.groupby("method")[metric].mean()
-                own["mean"] = own["method"].map(means)
-                own["alpha"] = [float(m.removeprefix("tuned-a")) for m in own["method"]]
+                by_method = tuned.runs.groupby("method")
+                own["mean"] = own["method"].map(by_method[metric].mean())
+                own["alpha"] = own["method"].map(by_method["alpha"].first())
                 own = own.dropna(subset=["mean"]).sort_values("alpha")
                 if not own.empty:
-                    _errorbars(ax, own["alpha"], own, scale, fmt="x", color="black", label="own tuned",
-                               offset=1 + 0.05 * (groups.ngroups + 1) / 2)
+                    interval_errorbars(ax, own["alpha"] * (1 + 0.05 * (groups.ngroups + 1) / 2), own, scale, fmt="x",
+                                       color="black", label="own tuned", markersize=3.5)
             ax.set_ylabel(label)
             ax.set_xscale("log")
             alphas = sorted(data["test_acc"]["alpha"].unique())
@@ -180,13 +180,6 @@ def _scaling_transfer(report: ReportContext) -> list[Path] | None:
         axes[0].legend(loc="best", frameon=False)
         axes[-1].set_xlabel("order α")
         return save_figure(fig, report.figures, "scaling_transfer")
-
-
-def _errorbars(ax, alpha: pd.Series, part: pd.DataFrame, scale: float, *, offset: float, **style) -> None:
-    mean = scale * part["mean"].to_numpy(dtype=float)
-    low, high = (scale * part[c].to_numpy(dtype=float) for c in ("ci_low", "ci_high"))
-    ax.errorbar(alpha.to_numpy(dtype=float) * offset, mean, yerr=[mean - low, high - mean], capsize=2,
-                markersize=3.5, **style)
 
 
 @table("own_tuned", section="results", rank=-1, needs=("own_tuned",),

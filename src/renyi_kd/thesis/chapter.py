@@ -69,9 +69,13 @@ def _unique(runs: pd.DataFrame, column: str) -> list:
     return sorted(runs[column].dropna().unique().tolist()) if column in runs else []
 
 
+def _tuned(context: ReportContext) -> bool:
+    return context.trials is not None and not context.trials.empty
+
+
 def _tuning_text(context: ReportContext) -> str:
     runs, trials = context.runs, context.trials
-    if trials is not None and not trials.empty:
+    if _tuned(context):
         per_study = sorted(trials.groupby(["method", "teacher", "repeat"]).size().unique().tolist())
         budget = " or ".join(str(n) for n in per_study)
         return f"each method's hyperparameters are tuned by a study of {budget} trials per cluster"
@@ -105,8 +109,7 @@ def setup_text(exp_dir: Path, context: ReportContext) -> str:
     teacher = context.teacher or {}
     clusters = runs[["teacher", "repeat"]].drop_duplicates()
     teachers, draws = clusters["teacher"].nunique(), clusters["repeat"].nunique()
-    tuned = context.trials is not None and not context.trials.empty
-    design = _count(teachers, "teacher") + (f" × {_count(draws, 'tuning draw')}" if tuned else "")
+    design = _count(teachers, "teacher") + (f" × {_count(draws, 'tuning draw')}" if _tuned(context) else "")
     seeds = _unique(runs, "seed")
     student = ", ".join(str(s) for s in _unique(runs, "student"))
     epochs = ", ".join(str(int(e)) for e in _unique(runs, "epochs"))

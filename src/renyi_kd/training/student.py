@@ -220,5 +220,5 @@ def _dark_knowledge(setup: StudentSetup, model: Any, test_logits: torch.Tensor, 
         return {}
     val_logits, val_targets = predict(model, setup.source, setup.prepared.splits["val"],
                                       batch_size=setup.experiment.student.batch_size, runtime=setup.runtime)
-    shift = bias_shift(val_logits.double().cpu().numpy(), val_targets.cpu().numpy(), omitted)
-    return dark_knowledge_metrics(test_logits.double().cpu().numpy(), test_targets.cpu().numpy(), omitted, shift)
+    shift = bias_shift(val_logits.numpy(), val_targets.numpy(), omitted)  # predict's outputs are on the CPU
+    return dark_knowledge_metrics(test_logits.numpy(), test_targets.numpy(), omitted, shift)
